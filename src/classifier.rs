@@ -1,0 +1,247 @@
+//! Runs a digit model stored as ONNX with tract: load once, optimize for a fixed batch size,
+//! classify [`DigitImage`]s. The web page, the CLI (`eval`, `predict`) and the trainer's
+//! export check all go through this one type, with the same operator registry.
+//!
+//! The model contract (written by the exporter, documented in `model/README.md`): input
+//! `image`, f32 `[N, 1, 28, 28]`, values 0..1, white ink on black; output 0 `logits` `[N, 10]`;
+//! optional output 1 `probabilities` `[N, 10]` (softmax of the logits).
+
+use crate::digit::{DigitImage, CLASSES, PIXELS, SIDE};
+use prost::Message;
+use tract_onnx::pb::ModelProto;
+use tract_onnx::prelude::*;
+
+/// Why a model could not be loaded or run.
+#[derive(Debug, thiserror::Error)]
+pub enum ClassifierError {
+    /// The bytes are not an ONNX protobuf.
+    #[error("not an ONNX model: {0}")]
+    Decode(String),
+    /// tract could not turn the ONNX graph into a runnable plan.
+    #[error("the ONNX model cannot be prepared: {0}")]
+    Prepare(String),
+    /// The graph's outputs are not `[N, 10]` float tensors.
+    #[error("unexpected model output: {0}")]
+    Output(String),
+    /// Running the plan failed.
+    #[error("inference failed: {0}")]
+    Run(String),
+}
+
+/// The model's answer for one image.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prediction {
+    /// Raw scores, one per digit.
+    pub logits: [f32; CLASSES],
+    /// Softmax of the logits: one probability per digit, summing to 1.
+    pub probabilities: [f32; CLASSES],
+}
+
+impl Prediction {
+    /// The most probable digit (the first one on a tie).
+    pub fn digit(&self) -> usize {
+        argmax(&self.probabilities)
+    }
+
+    /// The probability of [`Prediction::digit`].
+    pub fn confidence(&self) -> f32 {
+        self.probabilities[self.digit()]
+    }
+}
+
+/// Index of the largest value (the first on ties); 0 for an empty slice.
+pub fn argmax(values: &[f32]) -> usize {
+    values
+        .iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |(best, best_v), (i, &v)| {
+            if v > best_v {
+                (i, v)
+            } else {
+                (best, best_v)
+            }
+        })
+        .0
+}
+
+/// Softmax of `logits`, computed stably.
+pub fn softmax(logits: &[f32; CLASSES]) -> [f32; CLASSES] {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut out = [0.0; CLASSES];
+    let mut sum = 0.0;
+    for (o, &l) in out.iter_mut().zip(logits) {
+        *o = (l - max).exp();
+        sum += *o;
+    }
+    out.iter_mut().for_each(|o| *o /= sum);
+    out
+}
+
+/// A loaded, optimized model ready to classify batches of a fixed size.
+pub struct Classifier {
+    plan: std::sync::Arc<TypedSimplePlan>,
+    batch: usize,
+    metadata: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Classifier")
+            .field("batch", &self.batch)
+            .field("metadata", &self.metadata)
+            .finish()
+    }
+}
+
+/// The tract ONNX front-end with only the operators this project uses
+/// (see [`crate::onnx_ops`]).
+pub fn onnx_runtime() -> tract_onnx::Onnx {
+    let mut onnx = tract_onnx::Onnx::default();
+    crate::onnx_ops::register(&mut onnx.op_register);
+    onnx
+}
+
+impl Classifier {
+    /// Parses ONNX bytes and optimizes the graph for batches of `batch` images.
+    pub fn from_onnx(bytes: &[u8], batch: usize) -> Result<Self, ClassifierError> {
+        let proto =
+            ModelProto::decode(bytes).map_err(|e| ClassifierError::Decode(e.to_string()))?;
+        let metadata = proto
+            .metadata_props
+            .iter()
+            .map(|p| (p.key.clone(), p.value.clone()))
+            .collect();
+        let batch = batch.max(1);
+        let prepare = |e: TractError| ClassifierError::Prepare(format!("{e:#}"));
+        let plan = onnx_runtime()
+            .model_for_proto_model(&proto)
+            .map_err(prepare)?
+            .with_input_fact(0, f32::fact([batch, 1, SIDE, SIDE]).into())
+            .map_err(prepare)?
+            .into_optimized()
+            .map_err(prepare)?
+            .into_runnable()
+            .map_err(prepare)?;
+        let classifier = Self {
+            plan,
+            batch,
+            metadata,
+        };
+        // One run up front: checks the output contract and warms every lazy buffer, so that
+        // the first real answer is as quick as the rest.
+        classifier.classify_batch(&[DigitImage::default()])?;
+        Ok(classifier)
+    }
+
+    /// The batch size the plan was optimized for.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// The file's `metadata_props` (architecture, data set, accuracy, ...), in file order.
+    pub fn metadata(&self) -> &[(String, String)] {
+        &self.metadata
+    }
+
+    /// One `metadata_props` value by key.
+    pub fn metadata_value(&self, key: &str) -> Option<&str> {
+        self.metadata
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Classifies one image.
+    pub fn classify(&self, image: &DigitImage) -> Result<Prediction, ClassifierError> {
+        let mut predictions = self.classify_batch(std::slice::from_ref(image))?;
+        predictions
+            .pop()
+            .ok_or_else(|| ClassifierError::Output("no prediction returned".into()))
+    }
+
+    /// Classifies any number of images, in chunks of the plan's batch size (the last chunk
+    /// padded with blank images).
+    pub fn classify_batch(
+        &self,
+        images: &[DigitImage],
+    ) -> Result<Vec<Prediction>, ClassifierError> {
+        let mut predictions = Vec::with_capacity(images.len());
+        for chunk in images.chunks(self.batch) {
+            let mut input = vec![0f32; self.batch * PIXELS];
+            for (slot, image) in input.chunks_mut(PIXELS).zip(chunk) {
+                slot.copy_from_slice(image.pixels());
+            }
+            let tensor = tract_ndarray::Array4::from_shape_vec((self.batch, 1, SIDE, SIDE), input)
+                .map_err(|e| ClassifierError::Run(e.to_string()))?;
+            let outputs = self
+                .plan
+                .run(tvec!(Tensor::from(tensor).into()))
+                .map_err(|e| ClassifierError::Run(format!("{e:#}")))?;
+            let logits = output_rows(&outputs, 0, self.batch)?;
+            let probabilities = if outputs.len() > 1 {
+                Some(output_rows(&outputs, 1, self.batch)?)
+            } else {
+                None
+            };
+            for row in 0..chunk.len() {
+                let logits = logits[row];
+                predictions.push(Prediction {
+                    logits,
+                    probabilities: probabilities
+                        .as_ref()
+                        .map_or_else(|| softmax(&logits), |p| p[row]),
+                });
+            }
+        }
+        Ok(predictions)
+    }
+}
+
+/// Output `index` as `batch` rows of 10 floats.
+fn output_rows(
+    outputs: &TVec<TValue>,
+    index: usize,
+    batch: usize,
+) -> Result<Vec<[f32; CLASSES]>, ClassifierError> {
+    let view = outputs[index]
+        .to_plain_array_view::<f32>()
+        .map_err(|e| ClassifierError::Output(format!("output {index}: {e:#}")))?;
+    if view.shape() != [batch, CLASSES] {
+        return Err(ClassifierError::Output(format!(
+            "output {index} has shape {:?}, expected [{batch}, {CLASSES}]",
+            view.shape()
+        )));
+    }
+    let flat: Vec<f32> = view.iter().copied().collect();
+    Ok(flat
+        .chunks(CLASSES)
+        .map(|c| {
+            let mut row = [0.0; CLASSES];
+            row.copy_from_slice(c);
+            row
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_bytes_are_a_decode_error() {
+        let err = Classifier::from_onnx(b"definitely not onnx", 1).unwrap_err();
+        assert!(matches!(err, ClassifierError::Decode(_)), "{err}");
+    }
+
+    #[test]
+    fn softmax_sums_to_one_and_keeps_order() {
+        let p = softmax(&[1.0, 2.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1000.0]);
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert_eq!(argmax(&p), 9);
+    }
+
+    #[test]
+    fn argmax_takes_the_first_of_ties() {
+        assert_eq!(argmax(&[0.1, 0.5, 0.5]), 1);
+    }
+}

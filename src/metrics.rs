@@ -1,0 +1,219 @@
+//! Classification metrics: accuracy, confusion matrix, per-class precision / recall / F1,
+//! macro F1 and one-vs-rest ROC-AUC (the seed's metrics), computed from labels and predicted
+//! probabilities. Pure functions, shared by `eval`, the trainer and the tests.
+
+use crate::classifier::argmax;
+use crate::digit::CLASSES;
+use serde::{Deserialize, Serialize};
+
+/// Metrics of one class against the rest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClassMetrics {
+    /// The class (digit).
+    pub class: usize,
+    /// How many examples truly belong to the class.
+    pub support: usize,
+    /// Of the examples predicted as this class, the fraction that are.
+    pub precision: f64,
+    /// Of the examples of this class, the fraction predicted as it.
+    pub recall: f64,
+    /// Harmonic mean of precision and recall.
+    pub f1: f64,
+    /// Area under the ROC curve of this class's probability against the rest.
+    pub roc_auc: f64,
+}
+
+/// The full evaluation of a classifier on a labelled set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    /// Number of examples.
+    pub count: usize,
+    /// Number classified correctly.
+    pub correct: usize,
+    /// `correct / count`.
+    pub accuracy: f64,
+    /// Unweighted mean of the per-class F1 scores.
+    pub macro_f1: f64,
+    /// Unweighted mean of the per-class ROC-AUCs.
+    pub macro_roc_auc: f64,
+    /// `confusion[true][predicted]` counts.
+    pub confusion: Vec<Vec<usize>>,
+    /// One entry per class, in class order.
+    pub per_class: Vec<ClassMetrics>,
+}
+
+/// Evaluates predicted probabilities (one row per example) against true labels.
+///
+/// # Panics
+/// If `labels` and `probabilities` differ in length or a label is not a class index: both
+/// come from this program, never from user input.
+pub fn evaluate(labels: &[u8], probabilities: &[[f32; CLASSES]]) -> EvalReport {
+    assert_eq!(
+        labels.len(),
+        probabilities.len(),
+        "one prediction per label"
+    );
+    let mut confusion = vec![vec![0usize; CLASSES]; CLASSES];
+    for (&label, p) in labels.iter().zip(probabilities) {
+        confusion[usize::from(label)][argmax(p)] += 1;
+    }
+    let count = labels.len();
+    let correct = (0..CLASSES).map(|c| confusion[c][c]).sum();
+    let per_class: Vec<ClassMetrics> = (0..CLASSES)
+        .map(|class| {
+            let true_positive = confusion[class][class] as f64;
+            let predicted: usize = (0..CLASSES).map(|t| confusion[t][class]).sum();
+            let support: usize = confusion[class].iter().sum();
+            let precision = ratio(true_positive, predicted as f64);
+            let recall = ratio(true_positive, support as f64);
+            let f1 = ratio(2.0 * precision * recall, precision + recall);
+            let scores: Vec<f32> = probabilities.iter().map(|p| p[class]).collect();
+            let positives: Vec<bool> = labels.iter().map(|&l| usize::from(l) == class).collect();
+            ClassMetrics {
+                class,
+                support,
+                precision,
+                recall,
+                f1,
+                roc_auc: roc_auc(&scores, &positives),
+            }
+        })
+        .collect();
+    let mean = |f: fn(&ClassMetrics) -> f64| per_class.iter().map(f).sum::<f64>() / CLASSES as f64;
+    EvalReport {
+        count,
+        correct,
+        accuracy: ratio(correct as f64, count as f64),
+        macro_f1: mean(|m| m.f1),
+        macro_roc_auc: mean(|m| m.roc_auc),
+        confusion,
+        per_class,
+    }
+}
+
+/// `numerator / denominator`, or 0 when the denominator is 0 (sklearn's `zero_division=0`).
+fn ratio(numerator: f64, denominator: f64) -> f64 {
+    if denominator > 0.0 {
+        numerator / denominator
+    } else {
+        0.0
+    }
+}
+
+/// Area under the ROC curve by the rank-sum (Mann-Whitney U) formula, with tied scores given
+/// their average rank. 0.5 (chance) when one of the two groups is empty.
+pub fn roc_auc(scores: &[f32], positive: &[bool]) -> f64 {
+    let n_pos = positive.iter().filter(|&&p| p).count();
+    let n_neg = positive.len() - n_pos;
+    if n_pos == 0 || n_neg == 0 {
+        return 0.5;
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let mut rank_sum_pos = 0.0f64;
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start;
+        while end + 1 < order.len() && scores[order[end + 1]] == scores[order[start]] {
+            end += 1;
+        }
+        // Ranks are 1-based; the tie group start..=end shares their average.
+        let average_rank = (start + end) as f64 / 2.0 + 1.0;
+        let positives_in_group = order[start..=end].iter().filter(|&&i| positive[i]).count();
+        rank_sum_pos += average_rank * positives_in_group as f64;
+        start = end + 1;
+    }
+    let n_pos = n_pos as f64;
+    (rank_sum_pos - n_pos * (n_pos + 1.0) / 2.0) / (n_pos * n_neg as f64)
+}
+
+impl EvalReport {
+    /// The report as a table for the terminal: summary, per-class metrics and the confusion
+    /// matrix (rows: true digit, columns: predicted digit).
+    pub fn to_table(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "accuracy {:.4} ({}/{})   macro F1 {:.4}   macro ROC-AUC {:.6}",
+            self.accuracy, self.correct, self.count, self.macro_f1, self.macro_roc_auc
+        );
+        let _ = writeln!(out, "\nclass  support  precision  recall  f1      roc-auc");
+        for m in &self.per_class {
+            let _ = writeln!(
+                out,
+                "{:>5}  {:>7}  {:>9.4}  {:>6.4}  {:.4}  {:.6}",
+                m.class, m.support, m.precision, m.recall, m.f1, m.roc_auc
+            );
+        }
+        let _ = write!(out, "\nconfusion (rows: true, columns: predicted)\n      ");
+        for c in 0..CLASSES {
+            let _ = write!(out, "{c:>6}");
+        }
+        out.push('\n');
+        for (t, row) in self.confusion.iter().enumerate() {
+            let _ = write!(out, "{t:>6}");
+            for n in row {
+                let _ = write!(out, "{n:>6}");
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_hot_ish(class: usize, confidence: f32) -> [f32; CLASSES] {
+        let mut p = [(1.0 - confidence) / 9.0; CLASSES];
+        p[class] = confidence;
+        p
+    }
+
+    #[test]
+    fn roc_auc_matches_hand_worked_examples() {
+        // Perfect separation.
+        assert_eq!(
+            roc_auc(&[0.1, 0.2, 0.8, 0.9], &[false, false, true, true]),
+            1.0
+        );
+        // Perfectly wrong.
+        assert_eq!(
+            roc_auc(&[0.9, 0.8, 0.2, 0.1], &[false, false, true, true]),
+            0.0
+        );
+        // sklearn: roc_auc_score([0,0,1,1], [0.1,0.4,0.35,0.8]) == 0.75
+        assert!(
+            (roc_auc(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]) - 0.75).abs() < 1e-12
+        );
+        // All tied: chance.
+        assert_eq!(roc_auc(&[0.5; 4], &[false, true, false, true]), 0.5);
+    }
+
+    #[test]
+    fn precision_recall_f1_match_a_hand_worked_example() {
+        // True: 0 0 0 1 1 2; predicted: 0 0 1 1 1 0.
+        let labels = [0u8, 0, 0, 1, 1, 2];
+        let predicted = [0, 0, 1, 1, 1, 0];
+        let probs: Vec<_> = predicted.iter().map(|&c| one_hot_ish(c, 0.9)).collect();
+        let r = evaluate(&labels, &probs);
+        assert_eq!(r.correct, 4);
+        assert!((r.accuracy - 4.0 / 6.0).abs() < 1e-12);
+        assert_eq!(r.confusion[0][..3], [2, 1, 0]);
+        assert_eq!(r.confusion[2][..3], [1, 0, 0]);
+        // Class 0: precision 2/3, recall 2/3, F1 2/3.
+        let c0 = &r.per_class[0];
+        assert!((c0.precision - 2.0 / 3.0).abs() < 1e-12 && (c0.recall - 2.0 / 3.0).abs() < 1e-12);
+        // Class 1: precision 2/3, recall 1, F1 0.8.
+        let c1 = &r.per_class[1];
+        assert!((c1.f1 - 0.8).abs() < 1e-12, "{}", c1.f1);
+        // Class 2: never predicted: precision 0 (zero division), recall 0, F1 0.
+        assert_eq!((r.per_class[2].precision, r.per_class[2].f1), (0.0, 0.0));
+        // Classes 3-9 have no support: all zero, as sklearn's zero_division=0.
+        let expected_macro = (2.0 / 3.0 + 0.8) / 10.0;
+        assert!((r.macro_f1 - expected_macro).abs() < 1e-12);
+        assert!(r.to_table().contains("accuracy 0.6667 (4/6)"));
+    }
+}
