@@ -1,0 +1,452 @@
+//! The native command line: `train`, `eval`, `predict`, `export`, `bench`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use crate::classifier::Classifier;
+use crate::preprocess::{self, GrayImage};
+use crate::strokes::parse_strokes;
+use crate::train::augment::Augmentation;
+use crate::train::checkpoint;
+use crate::train::data::{self, Dataset, Split};
+use crate::train::device::DeviceChoice;
+use crate::train::model::Architecture;
+use crate::train::run::{self, RunOptions};
+use crate::train::training::{OptimizerKind, Schedule, TrainConfig};
+use crate::DigitImage;
+
+/// Train, evaluate and run the digit recognizer's CNN.
+#[derive(Parser, Debug)]
+#[command(name = "digitpad", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Train a network, export it to ONNX (checked under tract), evaluate it and write the
+    /// model folder. With no flags, reproduces the shipped model in `model/`.
+    Train(TrainArgs),
+    /// Evaluate an ONNX model on the test set: accuracy, per-class precision/recall/F1,
+    /// macro F1, confusion matrix, one-vs-rest ROC-AUC.
+    Eval(EvalArgs),
+    /// Classify image files (PNG/JPEG of any size, either polarity) or stroke files
+    /// (`.strokes`, the format of tests/fixtures/strokes).
+    Predict(PredictArgs),
+    /// Export a training checkpoint to ONNX (checked under tract) with its metrics and card.
+    Export(ExportArgs),
+    /// Time single-image inference of an ONNX model under tract (native), and print JSON.
+    Bench(BenchArgs),
+    /// Write the first COUNT test images as a gzipped IDX fixture (for the test suite).
+    #[command(hide = true)]
+    Fixture(FixtureArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct DataArgs {
+    /// Data set to use.
+    #[arg(long, value_enum, default_value = "mnist")]
+    dataset: Dataset,
+    /// Folder holding the four IDX files (gzipped or not). Else $MNIST_DIR (or
+    /// $FASHION_MNIST_DIR), else the per-user cache, else a download into the cache.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct TrainArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Network to train.
+    #[arg(long = "arch", value_enum, default_value = "digitnet")]
+    architecture: Architecture,
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 15)]
+    epochs: usize,
+    /// Images per optimizer step.
+    #[arg(long, default_value_t = 128)]
+    batch_size: usize,
+    /// Optimizer.
+    #[arg(long, value_enum, default_value = "adam")]
+    optimizer: OptimizerKind,
+    /// Peak learning rate [default: 0.004 for Adam, 0.05 for SGD].
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Momentum (SGD only).
+    #[arg(long, default_value_t = 0.9)]
+    momentum: f64,
+    /// L2 weight decay.
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f64,
+    /// Learning-rate schedule.
+    #[arg(long, value_enum, default_value = "one-cycle")]
+    schedule: Schedule,
+    /// Train on the images as they are (no random rotation, scale, shear, shift).
+    #[arg(long)]
+    no_augment: bool,
+    /// Elastic distortion strength in pixels (0 = off).
+    #[arg(long, default_value_t = 0.0)]
+    elastic: f32,
+    /// Seed for initialization, shuffling and augmentation.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Fraction of the training set held out for validation (its last part).
+    #[arg(long, default_value_t = 0.1)]
+    val_split: f64,
+    /// Where to train: cpu (burn flex), gpu (burn wgpu), cuda, ndarray.
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceChoice,
+    /// Train on only the first N training images (quick runs).
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// Model folder [default: model/ for digitnet on MNIST, else target/models/ARCH-DATASET].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Checkpoint folder [default: target/checkpoints/ARCH-DATASET].
+    #[arg(long, value_name = "DIR")]
+    checkpoint_dir: Option<PathBuf>,
+    /// Continue from the last checkpoint in the checkpoint folder.
+    #[arg(long)]
+    resume: bool,
+}
+
+#[derive(Args, Debug)]
+struct EvalArgs {
+    /// The ONNX model.
+    model: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Also write the report as JSON to this file ("-" for stdout only).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Evaluate on only the first N test images.
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+struct PredictArgs {
+    /// The ONNX model.
+    model: PathBuf,
+    /// Images (PNG, JPEG) or stroke files (.strokes).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Print the 28x28 image the model saw.
+    #[arg(long)]
+    show: bool,
+    /// Print one JSON object per input instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct ExportArgs {
+    /// Checkpoint folder (holding state.json).
+    checkpoint: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Model folder to write.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct BenchArgs {
+    /// The ONNX model.
+    model: PathBuf,
+    /// Timed runs (after 20 warm-up runs).
+    #[arg(long, default_value_t = 1000)]
+    runs: usize,
+}
+
+#[derive(Args, Debug)]
+struct FixtureArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Number of test images.
+    #[arg(long, default_value_t = 500)]
+    count: usize,
+    /// Output folder.
+    #[arg(long, default_value = "tests/fixtures")]
+    out: PathBuf,
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Train(args) => train(args),
+        Command::Eval(args) => eval(args),
+        Command::Predict(args) => predict(args),
+        Command::Export(args) => export(args),
+        Command::Bench(args) => bench(args),
+        Command::Fixture(args) => fixture(args),
+    }
+}
+
+fn command_line() -> String {
+    let mut args: Vec<String> = std::env::args().collect();
+    if let Some(first) = args.first_mut() {
+        *first = "digitpad".into();
+    }
+    args.join(" ")
+}
+
+fn train(args: TrainArgs) -> Result<()> {
+    let default_lr = match args.optimizer {
+        OptimizerKind::Adam => 0.004,
+        OptimizerKind::Sgd => 0.05,
+    };
+    let config = TrainConfig {
+        architecture: args.architecture,
+        dataset: args.data.dataset,
+        epochs: args.epochs,
+        batch_size: args.batch_size.max(1),
+        optimizer: args.optimizer,
+        learning_rate: args.lr.unwrap_or(default_lr),
+        momentum: args.momentum,
+        weight_decay: args.weight_decay,
+        schedule: args.schedule,
+        augmentation: (!args.no_augment).then(|| Augmentation {
+            elastic_alpha: args.elastic,
+            ..Augmentation::default()
+        }),
+        seed: args.seed,
+        validation_split: args.val_split,
+        device: args.device,
+        limit: args.limit,
+    };
+    let run_name = format!("{}-{}", config.architecture.name(), config.dataset.name());
+    let shipped = config.architecture == Architecture::Digitnet && config.dataset == Dataset::Mnist;
+    let out_dir = args.out.unwrap_or_else(|| {
+        if shipped {
+            PathBuf::from("model")
+        } else {
+            Path::new("target").join("models").join(&run_name)
+        }
+    });
+    let checkpoint_dir = args
+        .checkpoint_dir
+        .unwrap_or_else(|| Path::new("target").join("checkpoints").join(&run_name));
+    run::run_training(
+        &config,
+        &RunOptions {
+            data_dir: args.data.data_dir,
+            out_dir,
+            checkpoint_dir,
+            resume: args.resume,
+            command: command_line(),
+        },
+    )
+}
+
+fn read_model(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading model {}", path.display()))
+}
+
+fn eval(args: EvalArgs) -> Result<()> {
+    let bytes = read_model(&args.model)?;
+    let dir = data::locate(args.data.dataset, args.data.data_dir.as_deref())?;
+    let mut test = data::load_split(args.data.dataset, &dir, Split::Test)?;
+    if let Some(limit) = args.limit {
+        let keep: Vec<usize> = (0..limit.min(test.len())).collect();
+        test = test.select(&keep);
+    }
+    let name = args
+        .model
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let start = Instant::now();
+    let eval = run::evaluate_onnx(&bytes, &name, args.data.dataset, &test)
+        .with_context(|| format!("evaluating {}", args.model.display()))?;
+    eprintln!(
+        "{} on {} {} test images in {:.2} s",
+        args.model.display(),
+        test.len(),
+        args.data.dataset.name(),
+        start.elapsed().as_secs_f64()
+    );
+    println!("{}", eval.report.to_table());
+    let json = serde_json::to_string_pretty(&eval)?;
+    match args.json.as_deref() {
+        Some(p) if p == Path::new("-") => println!("{json}"),
+        Some(p) => data::write_atomically(p, json.as_bytes())?,
+        None => {}
+    }
+    Ok(())
+}
+
+/// Turns an input file into the model's 28x28 image, the way its kind asks.
+fn load_input(path: &Path) -> Result<DigitImage> {
+    let is_strokes = path.extension().is_some_and(|e| e == "strokes");
+    if is_strokes {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let strokes = parse_strokes(&text).with_context(|| format!("{}", path.display()))?;
+        return preprocess::strokes_to_digit(&strokes)
+            .with_context(|| format!("{}: no points to draw", path.display()));
+    }
+    let img = image::ImageReader::open(path)
+        .with_context(|| format!("opening {}", path.display()))?
+        .with_guessed_format()
+        .with_context(|| format!("reading {}", path.display()))?
+        .decode()
+        .with_context(|| {
+            format!(
+                "{}: not a PNG or JPEG image this build can decode",
+                path.display()
+            )
+        })?;
+    let gray = img.to_luma32f();
+    let (width, height) = gray.dimensions();
+    preprocess::raster_to_digit(GrayImage {
+        width: width as usize,
+        height: height as usize,
+        values: gray.as_raw(),
+    })
+    .with_context(|| format!("{}", path.display()))
+}
+
+fn predict(args: PredictArgs) -> Result<()> {
+    let classifier = Classifier::from_onnx(&read_model(&args.model)?, 1)
+        .with_context(|| format!("loading {}", args.model.display()))?;
+    let mut failures = 0;
+    for path in &args.inputs {
+        let image = match load_input(path) {
+            Ok(image) => image,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                failures += 1;
+                continue;
+            }
+        };
+        let prediction = classifier.classify(&image)?;
+        let mut ranked: Vec<(usize, f32)> = prediction
+            .probabilities
+            .iter()
+            .copied()
+            .enumerate()
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "input": path.display().to_string(),
+                    "digit": prediction.digit(),
+                    "confidence": prediction.confidence(),
+                    "probabilities": prediction.probabilities,
+                })
+            );
+        } else {
+            let runners_up: Vec<String> = ranked[1..3]
+                .iter()
+                .map(|(d, p)| format!("{d} {:.1}%", 100.0 * p))
+                .collect();
+            println!(
+                "{}: {} ({:.1}%; then {})",
+                path.display(),
+                prediction.digit(),
+                100.0 * prediction.confidence(),
+                runners_up.join(", ")
+            );
+        }
+        if args.show {
+            println!("{image:?}");
+        }
+    }
+    if failures > 0 {
+        bail!(
+            "{failures} of {} inputs could not be read",
+            args.inputs.len()
+        );
+    }
+    Ok(())
+}
+
+fn export(args: ExportArgs) -> Result<()> {
+    let state = checkpoint::load_state(&args.checkpoint)?.with_context(|| {
+        format!(
+            "{}: no state.json (not a checkpoint folder)",
+            args.checkpoint.display()
+        )
+    })?;
+    let device = state.config.device.device()?;
+    let network = checkpoint::load_network(&args.checkpoint, &state, &device)?;
+    let dir = data::locate(state.config.dataset, args.data.data_dir.as_deref())?;
+    let test = data::load_split(state.config.dataset, &dir, Split::Test)?;
+    run::finish_model(
+        &network,
+        &state.config,
+        &state.history,
+        &test,
+        &device,
+        &RunOptions {
+            data_dir: args.data.data_dir,
+            out_dir: args.out,
+            checkpoint_dir: args.checkpoint.clone(),
+            resume: false,
+            command: format!("{} (checkpoint of epoch {})", command_line(), state.epoch),
+        },
+    )
+}
+
+fn bench(args: BenchArgs) -> Result<()> {
+    let bytes = read_model(&args.model)?;
+    let load_start = Instant::now();
+    let classifier = Classifier::from_onnx(&bytes, 1)?;
+    let load_ms = load_start.elapsed().as_secs_f64() * 1e3;
+    let image = DigitImage::default();
+    for _ in 0..20 {
+        classifier.classify(&image)?;
+    }
+    let mut times: Vec<f64> = (0..args.runs.max(1))
+        .map(|_| {
+            let start = Instant::now();
+            let _ = classifier.classify(&image);
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let pick = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{}",
+        serde_json::json!({
+            "model": args.model.display().to_string(),
+            "runs": times.len(),
+            "load_and_optimize_ms": load_ms,
+            "p50_ms": pick(0.5),
+            "p95_ms": pick(0.95),
+            "min_ms": times[0],
+        })
+    );
+    Ok(())
+}
+
+fn fixture(args: FixtureArgs) -> Result<()> {
+    use std::io::Write;
+    let dir = data::locate(args.data.dataset, args.data.data_dir.as_deref())?;
+    let test = data::load_split(args.data.dataset, &dir, Split::Test)?;
+    let keep: Vec<usize> = (0..args.count.min(test.len())).collect();
+    let subset = test.select(&keep);
+    std::fs::create_dir_all(&args.out)?;
+    for (name, bytes) in [
+        ("mnist-test-images.idx.gz", subset.images_to_idx()),
+        ("mnist-test-labels.idx.gz", subset.labels_to_idx()),
+    ] {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&bytes)?;
+        data::write_atomically(&args.out.join(name), &gz.finish()?)?;
+    }
+    eprintln!(
+        "wrote {} test images to {}",
+        subset.len(),
+        args.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,295 @@
+//! Writes a sequential CNN as an ONNX file. This module knows nothing of training: it takes
+//! layers as plain weights and encodes them with the prost messages of `tract_onnx::pb`.
+//!
+//! The file: IR version 7, opset 13 (loadable by onnxruntime and onnxruntime-web 1.x, and by
+//! tract); input `image` f32 `[N, 1, 28, 28]`; outputs `logits` and `probabilities` f32
+//! `[N, 10]`; a dynamic batch `N`; only the operators in [`crate::onnx_ops::SUPPORTED_OPS`].
+
+use prost::Message;
+use tract_onnx::pb::{
+    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto, type_proto,
+    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto,
+    TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
+};
+
+use crate::digit::{CLASSES, SIDE};
+
+/// ONNX IR version written (7 = ONNX 1.8; onnxruntime 1.x reads up to 9 or more).
+pub const IR_VERSION: i64 = 7;
+/// Operator set written.
+pub const OPSET: i64 = 13;
+/// Name of the graph input.
+pub const INPUT_NAME: &str = "image";
+/// Name of the raw-score output.
+pub const LOGITS_NAME: &str = "logits";
+/// Name of the probability output.
+pub const PROBABILITIES_NAME: &str = "probabilities";
+
+/// One layer of a sequential network, with its weights.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OnnxLayer {
+    /// 2-D convolution, stride 1, square kernel, symmetric zero padding.
+    Conv {
+        /// `[out, in, kernel, kernel]`, row-major.
+        weight: Vec<f32>,
+        /// `[out]`.
+        bias: Vec<f32>,
+        /// Input channels.
+        in_channels: usize,
+        /// Output channels.
+        out_channels: usize,
+        /// Kernel side.
+        kernel: usize,
+        /// Padding on each side.
+        padding: usize,
+    },
+    /// `max(x, 0)`.
+    Relu,
+    /// 2x2 max pooling, stride 2.
+    MaxPool2,
+    /// `[N, C, H, W]` to `[N, C*H*W]`.
+    Flatten,
+    /// `[N, C, H, W]` to `[N, C]` (mean of each map).
+    GlobalAvgPool,
+    /// `y = x W + b`.
+    Dense {
+        /// `[inputs, outputs]`, row-major.
+        weight: Vec<f32>,
+        /// `[outputs]`.
+        bias: Vec<f32>,
+        /// Input width.
+        inputs: usize,
+        /// Output width.
+        outputs: usize,
+    },
+}
+
+fn ints(name: &str, values: &[i64]) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        r#type: AttributeType::Ints as i32,
+        ints: values.to_vec(),
+        ..Default::default()
+    }
+}
+
+fn int(name: &str, value: i64) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        r#type: AttributeType::Int as i32,
+        i: value,
+        ..Default::default()
+    }
+}
+
+fn float_tensor(name: &str, dims: &[usize], values: &[f32]) -> TensorProto {
+    TensorProto {
+        name: name.into(),
+        dims: dims.iter().map(|&d| d as i64).collect(),
+        data_type: DataType::Float as i32,
+        raw_data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        ..Default::default()
+    }
+}
+
+fn value_info(name: &str, dims: &[Option<usize>]) -> ValueInfoProto {
+    let dim = dims
+        .iter()
+        .map(|d| tensor_shape_proto::Dimension {
+            value: Some(match d {
+                Some(n) => tensor_shape_proto::dimension::Value::DimValue(*n as i64),
+                None => tensor_shape_proto::dimension::Value::DimParam("N".into()),
+            }),
+            ..Default::default()
+        })
+        .collect();
+    ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type: DataType::Float as i32,
+                shape: Some(TensorShapeProto { dim }),
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn node(
+    op: &str,
+    name: String,
+    inputs: Vec<String>,
+    output: String,
+    attributes: Vec<AttributeProto>,
+) -> NodeProto {
+    NodeProto {
+        op_type: op.into(),
+        name,
+        input: inputs,
+        output: vec![output],
+        attribute: attributes,
+        ..Default::default()
+    }
+}
+
+/// Encodes `layers` (ending with the 10-way dense layer) as an ONNX model.
+/// `metadata` becomes the file's `metadata_props`; `doc` its `doc_string`.
+pub fn encode(layers: &[OnnxLayer], metadata: &[(String, String)], doc: &str) -> Vec<u8> {
+    let mut nodes = Vec::new();
+    let mut initializers = Vec::new();
+    let mut current = INPUT_NAME.to_string();
+    let last_dense = layers
+        .iter()
+        .rposition(|l| matches!(l, OnnxLayer::Dense { .. }));
+    for (index, layer) in layers.iter().enumerate() {
+        let prefix = format!("l{index}");
+        let output = if Some(index) == last_dense {
+            LOGITS_NAME.to_string()
+        } else {
+            format!("{prefix}_out")
+        };
+        match layer {
+            OnnxLayer::Conv {
+                weight,
+                bias,
+                in_channels,
+                out_channels,
+                kernel,
+                padding,
+            } => {
+                let (w, b) = (format!("{prefix}_weight"), format!("{prefix}_bias"));
+                initializers.push(float_tensor(
+                    &w,
+                    &[*out_channels, *in_channels, *kernel, *kernel],
+                    weight,
+                ));
+                initializers.push(float_tensor(&b, &[*out_channels], bias));
+                let p = *padding as i64;
+                nodes.push(node(
+                    "Conv",
+                    format!("{prefix}_conv"),
+                    vec![current.clone(), w, b],
+                    output.clone(),
+                    vec![
+                        ints("kernel_shape", &[*kernel as i64, *kernel as i64]),
+                        ints("pads", &[p, p, p, p]),
+                        ints("strides", &[1, 1]),
+                        ints("dilations", &[1, 1]),
+                        int("group", 1),
+                    ],
+                ));
+            }
+            OnnxLayer::Relu => nodes.push(node(
+                "Relu",
+                format!("{prefix}_relu"),
+                vec![current.clone()],
+                output.clone(),
+                vec![],
+            )),
+            OnnxLayer::MaxPool2 => nodes.push(node(
+                "MaxPool",
+                format!("{prefix}_maxpool"),
+                vec![current.clone()],
+                output.clone(),
+                vec![ints("kernel_shape", &[2, 2]), ints("strides", &[2, 2])],
+            )),
+            OnnxLayer::Flatten => nodes.push(node(
+                "Flatten",
+                format!("{prefix}_flatten"),
+                vec![current.clone()],
+                output.clone(),
+                vec![int("axis", 1)],
+            )),
+            OnnxLayer::GlobalAvgPool => {
+                let pooled = format!("{prefix}_pooled");
+                nodes.push(node(
+                    "GlobalAveragePool",
+                    format!("{prefix}_gap"),
+                    vec![current.clone()],
+                    pooled.clone(),
+                    vec![],
+                ));
+                nodes.push(node(
+                    "Flatten",
+                    format!("{prefix}_flatten"),
+                    vec![pooled],
+                    output.clone(),
+                    vec![int("axis", 1)],
+                ));
+            }
+            OnnxLayer::Dense {
+                weight,
+                bias,
+                inputs,
+                outputs,
+            } => {
+                let (w, b) = (format!("{prefix}_weight"), format!("{prefix}_bias"));
+                initializers.push(float_tensor(&w, &[*inputs, *outputs], weight));
+                initializers.push(float_tensor(&b, &[*outputs], bias));
+                let product = format!("{prefix}_matmul");
+                nodes.push(node(
+                    "MatMul",
+                    product.clone(),
+                    vec![current.clone(), w],
+                    product.clone(),
+                    vec![],
+                ));
+                nodes.push(node(
+                    "Add",
+                    format!("{prefix}_add"),
+                    vec![product, b],
+                    output.clone(),
+                    vec![],
+                ));
+            }
+        }
+        current = output;
+    }
+    nodes.push(node(
+        "Softmax",
+        "softmax".into(),
+        vec![LOGITS_NAME.into()],
+        PROBABILITIES_NAME.into(),
+        vec![int("axis", 1)],
+    ));
+
+    let graph = GraphProto {
+        name: "digit-classifier".into(),
+        node: nodes,
+        initializer: initializers,
+        input: vec![value_info(
+            INPUT_NAME,
+            &[None, Some(1), Some(SIDE), Some(SIDE)],
+        )],
+        output: vec![
+            value_info(LOGITS_NAME, &[None, Some(CLASSES)]),
+            value_info(PROBABILITIES_NAME, &[None, Some(CLASSES)]),
+        ],
+        doc_string: "Input `image`: f32 [N,1,28,28], 0 = background, 1 = ink (white on black), \
+                     MNIST-style (20-px ink box, centred by mass). Outputs: `logits` [N,10], \
+                     `probabilities` [N,10] = softmax(logits)."
+            .into(),
+        ..Default::default()
+    };
+    let model = ModelProto {
+        ir_version: IR_VERSION,
+        opset_import: vec![OperatorSetIdProto {
+            domain: String::new(),
+            version: OPSET,
+        }],
+        producer_name: "digitpad".into(),
+        producer_version: env!("CARGO_PKG_VERSION").into(),
+        doc_string: doc.into(),
+        graph: Some(graph),
+        metadata_props: metadata
+            .iter()
+            .map(|(key, value)| StringStringEntryProto {
+                key: key.clone(),
+                value: value.clone(),
+            })
+            .collect(),
+        ..Default::default()
+    };
+    model.encode_to_vec()
+}

@@ -1,0 +1,191 @@
+//! Random distortions of training images, so that the model learns digits as people draw
+//! them (tilted, a little larger or smaller, off-centre, slanted) rather than MNIST's exact
+//! pixels. Each image gets its own random affine map about the centre, sampled bilinearly,
+//! and optionally a smooth elastic displacement (Simard et al., 2003).
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::digit::{PIXELS, SIDE};
+
+/// How strongly to distort.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Augmentation {
+    /// Largest rotation either way, in degrees.
+    pub max_rotation_deg: f32,
+    /// Largest relative change of size either way (0.1 = 90%..110%).
+    pub max_scale: f32,
+    /// Largest horizontal shear either way (x += shear * y).
+    pub max_shear: f32,
+    /// Largest shift either way, in pixels.
+    pub max_shift: f32,
+    /// Elastic displacement strength in pixels (0 = off).
+    pub elastic_alpha: f32,
+}
+
+impl Default for Augmentation {
+    fn default() -> Self {
+        Self {
+            max_rotation_deg: 12.0,
+            max_scale: 0.12,
+            max_shear: 0.15,
+            max_shift: 2.5,
+            elastic_alpha: 0.0,
+        }
+    }
+}
+
+/// Samples `source` (28x28, row-major) at continuous coordinates `(x, y)` (pixel centres at
+/// `i + 0.5`), bilinearly, with zeros outside.
+fn sample(source: &[f32; PIXELS], x: f32, y: f32) -> f32 {
+    let (fx, fy) = (x - 0.5, y - 0.5);
+    let (x0, y0) = (fx.floor(), fy.floor());
+    let (tx, ty) = (fx - x0, fy - y0);
+    let at = |xi: f32, yi: f32| -> f32 {
+        if xi < 0.0 || yi < 0.0 || xi >= SIDE as f32 || yi >= SIDE as f32 {
+            0.0
+        } else {
+            source[yi as usize * SIDE + xi as usize]
+        }
+    };
+    let top = at(x0, y0) * (1.0 - tx) + at(x0 + 1.0, y0) * tx;
+    let bottom = at(x0, y0 + 1.0) * (1.0 - tx) + at(x0 + 1.0, y0 + 1.0) * tx;
+    top * (1.0 - ty) + bottom * ty
+}
+
+impl Augmentation {
+    /// A distorted copy of `image` (values 0..1).
+    pub fn apply(&self, image: &[f32; PIXELS], rng: &mut impl Rng) -> [f32; PIXELS] {
+        let mut uniform = |max: f32| {
+            if max > 0.0 {
+                rng.random_range(-max..=max)
+            } else {
+                0.0
+            }
+        };
+        let angle = uniform(self.max_rotation_deg).to_radians();
+        let scale = 1.0 + uniform(self.max_scale);
+        let shear = uniform(self.max_shear);
+        let (shift_x, shift_y) = (uniform(self.max_shift), uniform(self.max_shift));
+        // Forward map: shear, then rotate and scale, about the centre, then shift. We need
+        // the inverse to pull each output pixel from the source.
+        let (sin, cos) = angle.sin_cos();
+        // Forward matrix M = scale * R(angle) * [[1, shear], [0, 1]].
+        let (a, b, c, d) = (
+            scale * cos,
+            scale * (cos * shear - sin),
+            scale * sin,
+            scale * (sin * shear + cos),
+        );
+        let det = a * d - b * c;
+        let (ia, ib, ic, id) = (d / det, -b / det, -c / det, a / det);
+        let centre = SIDE as f32 / 2.0;
+        let displacement =
+            (self.elastic_alpha > 0.0).then(|| elastic_field(self.elastic_alpha, rng));
+        let mut out = [0.0; PIXELS];
+        for (index, o) in out.iter_mut().enumerate() {
+            let (mut u, mut v) = (
+                (index % SIDE) as f32 + 0.5 - centre - shift_x,
+                (index / SIDE) as f32 + 0.5 - centre - shift_y,
+            );
+            if let Some((dx, dy)) = &displacement {
+                u += dx[index];
+                v += dy[index];
+            }
+            let x = ia * u + ib * v + centre;
+            let y = ic * u + id * v + centre;
+            *o = sample(image, x, y);
+        }
+        out
+    }
+}
+
+/// A smooth random displacement field: uniform noise blurred by a 5x5 box filter three times
+/// (close to a Gaussian of sigma ~2.5), scaled to `alpha` pixels.
+fn elastic_field(alpha: f32, rng: &mut impl Rng) -> (Vec<f32>, Vec<f32>) {
+    let mut field = || {
+        let mut f: Vec<f32> = (0..PIXELS).map(|_| rng.random_range(-1.0..=1.0)).collect();
+        for _ in 0..3 {
+            f = box_blur(&f, 2);
+        }
+        let peak = f.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-6);
+        f.iter().map(|v| v / peak * alpha).collect::<Vec<f32>>()
+    };
+    let dx = field();
+    let dy = field();
+    (dx, dy)
+}
+
+fn box_blur(field: &[f32], radius: isize) -> Vec<f32> {
+    let side = SIDE as isize;
+    let mut out = vec![0.0; PIXELS];
+    for y in 0..side {
+        for x in 0..side {
+            let (mut sum, mut n) = (0.0, 0.0);
+            for dy in -radius..=radius {
+                for dx in -radius..=radius {
+                    let (xx, yy) = (x + dx, y + dy);
+                    if (0..side).contains(&xx) && (0..side).contains(&yy) {
+                        sum += field[(yy * side + xx) as usize];
+                        n += 1.0;
+                    }
+                }
+            }
+            out[(y * side + x) as usize] = sum / n;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn square() -> [f32; PIXELS] {
+        let mut img = [0.0; PIXELS];
+        for y in 10..18 {
+            for x in 10..18 {
+                img[y * SIDE + x] = 1.0;
+            }
+        }
+        img
+    }
+
+    #[test]
+    fn no_distortion_is_the_identity() {
+        let none = Augmentation {
+            max_rotation_deg: 0.0,
+            max_scale: 0.0,
+            max_shear: 0.0,
+            max_shift: 0.0,
+            elastic_alpha: 0.0,
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let img = square();
+        let out = none.apply(&img, &mut rng);
+        for (a, b) in img.iter().zip(&out) {
+            assert!((a - b).abs() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn distortion_keeps_the_ink_roughly() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let img = square();
+        let ink: f32 = img.iter().sum();
+        for _ in 0..20 {
+            let out = Augmentation {
+                elastic_alpha: 1.5,
+                ..Augmentation::default()
+            }
+            .apply(&img, &mut rng);
+            let out_ink: f32 = out.iter().sum();
+            // Scale changes area by at most (1.12)^2; nothing falls off the image.
+            assert!(
+                out_ink > ink * 0.7 && out_ink < ink * 1.35,
+                "{out_ink} vs {ink}"
+            );
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! The networks the trainer knows, described as data: a [`Spec`] is read by the burn model
+//! builder, by the parameter / MAC counter and by the ONNX exporter, so that the three can
+//! never disagree about what a network is.
+//!
+//! burn 0.22 models carry no backend type: the same `Network` runs on whatever device its
+//! tensors live on (flex on CPU, wgpu, CUDA).
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::digit::{CLASSES, SIDE};
+
+/// Which network to train.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Architecture {
+    /// The shipped network: five 3x3 conv layers with batch norm, two max poolings, global
+    /// average pooling and one dense layer (49k parameters, 4.0M MACs per image).
+    Digitnet,
+    /// The seed's Keras CNN: conv 32, pool, conv 64, pool, conv 64, dense 64, dense 10.
+    Seed,
+    /// The seed's fully connected network: 784-100-100-10.
+    Mlp,
+}
+
+impl Architecture {
+    /// The name used in file names, metadata and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Architecture::Digitnet => "digitnet",
+            Architecture::Seed => "seed",
+            Architecture::Mlp => "mlp",
+        }
+    }
+
+    /// The layer-by-layer description of this network.
+    pub fn spec(self) -> Spec {
+        use Layer::*;
+        let conv = |out, kernel, padding, batch_norm| Conv {
+            out,
+            kernel,
+            padding,
+            batch_norm,
+        };
+        match self {
+            Architecture::Digitnet => Spec {
+                features: vec![
+                    conv(16, 3, 1, true),
+                    MaxPool,
+                    conv(32, 3, 1, true),
+                    conv(32, 3, 1, true),
+                    MaxPool,
+                    conv(48, 3, 1, true),
+                    conv(48, 3, 0, true),
+                ],
+                head: Head::GlobalAvgPool,
+                hidden: vec![],
+            },
+            Architecture::Seed => Spec {
+                features: vec![
+                    conv(32, 3, 0, false),
+                    MaxPool,
+                    conv(64, 3, 0, false),
+                    MaxPool,
+                    conv(64, 3, 0, false),
+                ],
+                head: Head::Flatten,
+                hidden: vec![64],
+            },
+            Architecture::Mlp => Spec {
+                features: vec![],
+                head: Head::Flatten,
+                hidden: vec![100, 100],
+            },
+        }
+    }
+}
+
+/// One feature-extraction layer.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Layer {
+    /// Square convolution, stride 1, `padding` pixels on each side, optional batch norm,
+    /// then ReLU.
+    Conv {
+        out: usize,
+        kernel: usize,
+        padding: usize,
+        batch_norm: bool,
+    },
+    /// 2x2 max pooling with stride 2.
+    MaxPool,
+}
+
+/// How the feature maps become a vector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Head {
+    /// Every value of every map, in channel-major order.
+    Flatten,
+    /// The mean of each map.
+    GlobalAvgPool,
+}
+
+/// A network as data: feature layers, head, hidden dense widths (ReLU after each), and a
+/// final dense layer to the 10 classes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Spec {
+    /// Convolutions and poolings, in order.
+    pub features: Vec<Layer>,
+    /// Maps to vector.
+    pub head: Head,
+    /// Widths of the hidden dense layers.
+    pub hidden: Vec<usize>,
+}
+
+/// Size and cost of a network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cost {
+    /// Trainable parameters (batch-norm statistics excluded; they fold into the convolutions).
+    pub parameters: usize,
+    /// Multiply-accumulates for one image at inference.
+    pub macs: usize,
+}
+
+impl Spec {
+    /// Parameters and MACs of one inference, computed from the shapes.
+    pub fn cost(&self) -> Cost {
+        let (mut channels, mut side) = (1usize, SIDE);
+        let (mut parameters, mut macs) = (0, 0);
+        for layer in &self.features {
+            match *layer {
+                Layer::Conv {
+                    out,
+                    kernel,
+                    padding,
+                    batch_norm,
+                } => {
+                    side = side + 2 * padding + 1 - kernel;
+                    let weights = out * channels * kernel * kernel;
+                    parameters += weights + out + if batch_norm { out } else { 0 };
+                    macs += weights * side * side;
+                    channels = out;
+                }
+                Layer::MaxPool => side /= 2,
+            }
+        }
+        let mut width = match self.head {
+            Head::Flatten => channels * side * side,
+            Head::GlobalAvgPool => channels,
+        };
+        for &out in self.hidden.iter().chain(&[CLASSES]) {
+            parameters += width * out + out;
+            macs += width * out;
+            width = out;
+        }
+        Cost { parameters, macs }
+    }
+
+    /// One line describing the layers, for logs, metadata and the model card.
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = self
+            .features
+            .iter()
+            .map(|layer| match *layer {
+                Layer::Conv {
+                    out,
+                    kernel,
+                    padding,
+                    batch_norm,
+                } => format!(
+                    "conv{kernel}x{kernel}({out}{}{})-relu",
+                    if padding > 0 { ", same" } else { "" },
+                    if batch_norm { ", bn" } else { "" }
+                ),
+                Layer::MaxPool => "maxpool2".to_string(),
+            })
+            .collect();
+        parts.push(match self.head {
+            Head::Flatten => "flatten".into(),
+            Head::GlobalAvgPool => "global-avg-pool".into(),
+        });
+        parts.extend(self.hidden.iter().map(|w| format!("dense({w})-relu")));
+        parts.push(format!("dense({CLASSES})"));
+        parts.join(" > ")
+    }
+}
+
+/// A convolution, its optional batch norm, and the ReLU after them.
+#[derive(Module, Debug)]
+pub struct ConvBlock {
+    /// The convolution (no bias when a batch norm follows: the norm's shift replaces it).
+    pub conv: Conv2d,
+    /// Batch normalization over the convolution's output channels.
+    pub norm: Option<BatchNorm>,
+    /// Zero padding on each side.
+    #[module(skip)]
+    pub padding: usize,
+}
+
+/// One feature layer of a [`Network`].
+#[derive(Module, Debug)]
+pub enum FeatureLayer {
+    /// Convolution block.
+    Conv(ConvBlock),
+    /// 2x2 max pooling.
+    Pool(MaxPool2d),
+}
+
+/// A digit classifier built from a [`Spec`]: image `[N, 1, 28, 28]` in, logits `[N, 10]` out.
+#[derive(Module, Debug)]
+pub struct Network {
+    /// Convolutions and poolings.
+    pub features: Vec<FeatureLayer>,
+    /// Dense layers; ReLU after all but the last.
+    pub dense: Vec<Linear>,
+    /// How maps become a vector.
+    #[module(skip)]
+    pub head: Head,
+}
+
+impl Network {
+    /// A freshly initialized network (burn's default initializers) on `device`.
+    pub fn new(spec: &Spec, device: &Device) -> Self {
+        let mut channels = 1;
+        let mut side = SIDE;
+        let features = spec
+            .features
+            .iter()
+            .map(|layer| match *layer {
+                Layer::Conv {
+                    out,
+                    kernel,
+                    padding,
+                    batch_norm,
+                } => {
+                    let conv = Conv2dConfig::new([channels, out], [kernel, kernel])
+                        .with_padding(PaddingConfig2d::Explicit(
+                            padding, padding, padding, padding,
+                        ))
+                        .with_bias(!batch_norm)
+                        .init(device);
+                    channels = out;
+                    side = side + 2 * padding + 1 - kernel;
+                    FeatureLayer::Conv(ConvBlock {
+                        conv,
+                        norm: batch_norm.then(|| BatchNormConfig::new(out).init(device)),
+                        padding,
+                    })
+                }
+                Layer::MaxPool => {
+                    side /= 2;
+                    FeatureLayer::Pool(MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init())
+                }
+            })
+            .collect();
+        let mut width = match spec.head {
+            Head::Flatten => channels * side * side,
+            Head::GlobalAvgPool => channels,
+        };
+        let dense = spec
+            .hidden
+            .iter()
+            .chain(&[CLASSES])
+            .map(|&out| {
+                let linear = LinearConfig::new(width, out).init(device);
+                width = out;
+                linear
+            })
+            .collect();
+        Self {
+            features,
+            dense,
+            head: spec.head,
+        }
+    }
+
+    /// Logits `[N, 10]` for images `[N, 1, 28, 28]`.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        let mut x = images;
+        for layer in &self.features {
+            x = match layer {
+                FeatureLayer::Conv(block) => {
+                    let y = block.conv.forward(x);
+                    let y = match &block.norm {
+                        Some(norm) => norm.forward(y),
+                        None => y,
+                    };
+                    relu(y)
+                }
+                FeatureLayer::Pool(pool) => pool.forward(x),
+            };
+        }
+        let mut x: Tensor<2> = match self.head {
+            Head::Flatten => x.flatten(1, 3),
+            Head::GlobalAvgPool => x.mean_dim(3).mean_dim(2).flatten(1, 3),
+        };
+        let last = self.dense.len().saturating_sub(1);
+        for (i, linear) in self.dense.iter().enumerate() {
+            x = linear.forward(x);
+            if i < last {
+                x = relu(x);
+            }
+        }
+        x
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_cost_matches_keras_summary() {
+        // Keras' model.summary() for the seed CNN: 93,322 parameters.
+        let cost = Architecture::Seed.spec().cost();
+        assert_eq!(cost.parameters, 93_322);
+        // conv1 26*26*32*9 + conv2 11*11*64*288 + conv3 3*3*64*576 + 576*64 + 64*10
+        assert_eq!(cost.macs, 194_688 + 2_230_272 + 331_776 + 36_864 + 640);
+    }
+
+    #[test]
+    fn mlp_cost() {
+        let cost = Architecture::Mlp.spec().cost();
+        assert_eq!(
+            cost.parameters,
+            784 * 100 + 100 + 100 * 100 + 100 + 100 * 10 + 10
+        );
+    }
+}

@@ -1,0 +1,457 @@
+//! The training loop: shuffled mini-batches with augmentation, cross-entropy, Adam or SGD
+//! with momentum under a learning-rate schedule, per-epoch validation (and test) metrics,
+//! a progress bar, and a checkpoint after every epoch.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{
+    momentum::MomentumConfig, AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig,
+};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+use super::augment::Augmentation;
+use super::checkpoint::{self, CheckpointState};
+use super::data::Dataset;
+use super::device::DeviceChoice;
+use super::model::{Architecture, Network};
+use crate::digit::{CLASSES, PIXELS, SIDE};
+use crate::idx::LabeledImages;
+
+/// Which optimizer updates the weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerKind {
+    /// Adam (Kingma & Ba).
+    Adam,
+    /// Stochastic gradient descent with Nesterov momentum.
+    Sgd,
+}
+
+/// How the learning rate changes over the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Schedule {
+    /// Linear warm-up over the first 15% of steps, then cosine decay to zero.
+    OneCycle,
+    /// Cosine decay from the start.
+    Cosine,
+    /// The same rate throughout.
+    Constant,
+}
+
+impl Schedule {
+    /// The learning rate at `step` of `total` steps for a peak rate of `peak`.
+    pub fn rate(self, peak: f64, step: usize, total: usize) -> f64 {
+        let t = step as f64 / total.max(1) as f64;
+        let cosine = |t: f64| 0.5 * (1.0 + (std::f64::consts::PI * t.clamp(0.0, 1.0)).cos());
+        match self {
+            Schedule::Constant => peak,
+            Schedule::Cosine => peak * cosine(t),
+            Schedule::OneCycle => {
+                const WARMUP: f64 = 0.15;
+                if t < WARMUP {
+                    peak * (0.1 + 0.9 * t / WARMUP)
+                } else {
+                    peak * cosine((t - WARMUP) / (1.0 - WARMUP))
+                }
+            }
+        }
+    }
+}
+
+/// Everything that determines a training run (saved with each checkpoint and in the model's
+/// metadata).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Network to train.
+    pub architecture: Architecture,
+    /// Data set to train on.
+    pub dataset: Dataset,
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Images per optimizer step.
+    pub batch_size: usize,
+    /// Optimizer.
+    pub optimizer: OptimizerKind,
+    /// Peak learning rate.
+    pub learning_rate: f64,
+    /// Momentum for SGD.
+    pub momentum: f64,
+    /// L2 weight decay (0 = none).
+    pub weight_decay: f64,
+    /// Learning-rate schedule.
+    pub schedule: Schedule,
+    /// Random distortions of training images (`None` = off).
+    pub augmentation: Option<Augmentation>,
+    /// Seed for initialization, shuffling and augmentation.
+    pub seed: u64,
+    /// Fraction of the training set held out for validation (the last part, as Keras does).
+    pub validation_split: f64,
+    /// Where to train.
+    pub device: DeviceChoice,
+    /// Use only this many training images (for quick runs and tests).
+    pub limit: Option<usize>,
+}
+
+/// Metrics of one epoch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean training loss over the epoch (on augmented images, in training mode).
+    pub train_loss: f64,
+    /// Training accuracy over the epoch (same caveats).
+    pub train_accuracy: f64,
+    /// Validation loss (held-out part of the training set).
+    pub val_loss: Option<f64>,
+    /// Validation accuracy.
+    pub val_accuracy: Option<f64>,
+    /// Test-set accuracy, when a test set was given.
+    pub test_accuracy: Option<f64>,
+    /// Training throughput (optimizer steps only, evaluation excluded).
+    pub images_per_second: f64,
+    /// Wall time of the epoch's training steps, in seconds.
+    pub train_seconds: f64,
+    /// Wall time since the start of the run, evaluation included, in seconds.
+    pub elapsed_seconds: f64,
+}
+
+/// Every epoch of a run so far.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// In epoch order.
+    pub epochs: Vec<EpochRecord>,
+}
+
+impl History {
+    /// Wall time (evaluation included) until the test accuracy first reached `target`.
+    pub fn seconds_to_test_accuracy(&self, target: f64) -> Option<(usize, f64)> {
+        self.epochs
+            .iter()
+            .find(|e| e.test_accuracy.is_some_and(|a| a >= target))
+            .map(|e| (e.epoch, e.elapsed_seconds))
+    }
+}
+
+/// The data a run uses.
+pub struct TrainData {
+    /// Images to learn from.
+    pub train: LabeledImages,
+    /// Held-out images for validation metrics (may be empty).
+    pub validation: LabeledImages,
+    /// Test images, evaluated after every epoch when present (may be empty).
+    pub test: LabeledImages,
+}
+
+/// What a finished (or interrupted) run leaves.
+pub struct TrainOutcome {
+    /// The trained network (on the training device, in training mode).
+    pub network: Network,
+    /// Metrics per epoch.
+    pub history: History,
+    /// Whether Ctrl-C stopped the run early.
+    pub interrupted: bool,
+}
+
+/// Where checkpoints go and whether to continue from one.
+pub struct CheckpointPlan {
+    /// Folder of the run's checkpoints.
+    pub dir: PathBuf,
+    /// Continue from the checkpoint in `dir`.
+    pub resume: bool,
+}
+
+fn build_optimizer(config: &TrainConfig) -> ModuleOptimizer {
+    let decay = (config.weight_decay > 0.0)
+        .then(|| burn::optim::decay::WeightDecayConfig::new(config.weight_decay as f32));
+    match config.optimizer {
+        OptimizerKind::Adam => AdamConfig::new().with_weight_decay(decay).init(),
+        OptimizerKind::Sgd => SgdConfig::new()
+            .with_weight_decay(decay)
+            .with_momentum(Some(
+                MomentumConfig::new()
+                    .with_momentum(config.momentum)
+                    .with_nesterov(true),
+            ))
+            .init(),
+    }
+}
+
+/// A batch of images as a `[N, 1, 28, 28]` tensor.
+pub fn images_tensor(pixels: Vec<f32>, device: &Device) -> Tensor<4> {
+    let n = pixels.len() / PIXELS;
+    Tensor::from_data(TensorData::new(pixels, [n, 1, SIDE, SIDE]), device)
+}
+
+fn labels_tensor(labels: &[u8], device: &Device) -> Tensor<1, Int> {
+    let labels: Vec<i64> = labels.iter().map(|&l| i64::from(l)).collect();
+    let n = labels.len();
+    Tensor::from_data(TensorData::new(labels, [n]), device)
+}
+
+/// Logits of `network` (in inference mode) for every image of `set`, computed on `device`
+/// in batches.
+pub fn predict_logits(
+    network: &Network,
+    set: &LabeledImages,
+    device: &Device,
+) -> Result<Vec<[f32; CLASSES]>> {
+    const BATCH: usize = 500;
+    let network = network.valid();
+    let mut out = Vec::with_capacity(set.len());
+    for start in (0..set.len()).step_by(BATCH) {
+        let end = (start + BATCH).min(set.len());
+        let pixels: Vec<f32> = set.pixels[start * PIXELS..end * PIXELS]
+            .iter()
+            .map(|&p| f32::from(p) / 255.0)
+            .collect();
+        let logits = network.forward(images_tensor(pixels, device));
+        let values: Vec<f32> = logits
+            .into_data()
+            .try_to_vec()
+            .map_err(|e| anyhow::anyhow!("reading logits: {e:?}"))?;
+        out.extend(values.chunks(CLASSES).map(|c| {
+            let mut row = [0.0; CLASSES];
+            row.copy_from_slice(c);
+            row
+        }));
+    }
+    Ok(out)
+}
+
+/// Mean cross-entropy and accuracy of logits against labels.
+pub fn loss_and_accuracy(logits: &[[f32; CLASSES]], labels: &[u8]) -> (f64, f64) {
+    if labels.is_empty() {
+        return (0.0, 0.0);
+    }
+    let mut loss = 0.0f64;
+    let mut correct = 0usize;
+    for (row, &label) in logits.iter().zip(labels) {
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let log_sum: f64 = row
+            .iter()
+            .map(|&l| f64::from(l - max).exp())
+            .sum::<f64>()
+            .ln();
+        loss += log_sum - f64::from(row[usize::from(label)] - max);
+        correct += usize::from(crate::classifier::argmax(row) == usize::from(label));
+    }
+    (
+        loss / labels.len() as f64,
+        correct as f64 / labels.len() as f64,
+    )
+}
+
+/// Trains a network. `interrupt` is polled after every step: when it is set, the run stops
+/// without touching the last checkpoint.
+pub fn train(
+    config: &TrainConfig,
+    data: &TrainData,
+    device: &Device,
+    checkpoints: &CheckpointPlan,
+    interrupt: &AtomicBool,
+) -> Result<TrainOutcome> {
+    if data.train.is_empty() {
+        bail!("no training images");
+    }
+    let train_device = device.clone().autodiff();
+    let spec = config.architecture.spec();
+    let mut optimizer = build_optimizer(config);
+    let (mut network, mut history, first_epoch) = match checkpoint::load_state(&checkpoints.dir)? {
+        Some(state) if checkpoints.resume => {
+            if state.config != *config {
+                bail!(
+                    "{}: the checkpoint was made with different settings; rerun with the same flags to resume\n  checkpoint: {:?}\n  now:        {:?}",
+                    checkpoints.dir.display(),
+                    state.config,
+                    config
+                );
+            }
+            let network = checkpoint::load_network(&checkpoints.dir, &state, &train_device)?;
+            optimizer = checkpoint::load_optimizer(&checkpoints.dir, &state, optimizer)?;
+            eprintln!(
+                "resuming from {} after epoch {}",
+                checkpoints.dir.display(),
+                state.epoch
+            );
+            (network, state.history, state.epoch + 1)
+        }
+        _ => {
+            train_device.seed(config.seed);
+            (Network::new(&spec, &train_device), History::default(), 1)
+        }
+    };
+
+    let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
+    let steps_per_epoch = data.train.len().div_ceil(config.batch_size);
+    let total_steps = steps_per_epoch * config.epochs;
+    let run_start = Instant::now();
+    let already_elapsed = history.epochs.last().map_or(0.0, |e| e.elapsed_seconds);
+    // Images as floats once, so that batches only copy.
+    let train_images: Vec<[f32; PIXELS]> = (0..data.train.len())
+        .map(|i| *data.train.digit(i).pixels())
+        .collect();
+
+    for epoch in first_epoch..=config.epochs {
+        let mut rng =
+            StdRng::seed_from_u64(config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut order: Vec<usize> = (0..data.train.len()).collect();
+        order.shuffle(&mut rng);
+
+        let bar = indicatif::ProgressBar::new(steps_per_epoch as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{prefix} [{bar:25}] {pos}/{len} {msg} ({elapsed}<{eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(format!("epoch {epoch}/{}", config.epochs));
+
+        let epoch_start = Instant::now();
+        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+        for (step_in_epoch, batch) in order.chunks(config.batch_size).enumerate() {
+            if interrupt.load(Ordering::SeqCst) {
+                bar.abandon_with_message("interrupted");
+                return Ok(TrainOutcome {
+                    network,
+                    history,
+                    interrupted: true,
+                });
+            }
+            let mut pixels = Vec::with_capacity(batch.len() * PIXELS);
+            let mut labels = Vec::with_capacity(batch.len());
+            for &i in batch {
+                match &config.augmentation {
+                    Some(aug) => pixels.extend_from_slice(&aug.apply(&train_images[i], &mut rng)),
+                    None => pixels.extend_from_slice(&train_images[i]),
+                }
+                labels.push(data.train.labels[i]);
+            }
+            let step = (epoch - 1) * steps_per_epoch + step_in_epoch;
+            let lr = config
+                .schedule
+                .rate(config.learning_rate, step, total_steps);
+
+            let targets = labels_tensor(&labels, &train_device);
+            let logits = network.forward(images_tensor(pixels, &train_device));
+            let loss = loss_fn.forward(logits.clone(), targets.clone());
+            let batch_correct = logits
+                .argmax(1)
+                .flatten::<1>(0, 1)
+                .equal(targets)
+                .int()
+                .sum();
+            let grads = GradientsParams::from_grads(loss.backward(), &network);
+            network = optimizer.step(lr, network, grads);
+
+            loss_sum += f64::from(loss.into_scalar::<f32>()) * batch.len() as f64;
+            correct += batch_correct.into_scalar::<i64>() as usize;
+            seen += batch.len();
+            bar.inc(1);
+            if step_in_epoch % 5 == 0 {
+                let rate = seen as f64 / epoch_start.elapsed().as_secs_f64().max(1e-9);
+                bar.set_message(format!(
+                    "loss {:.4} acc {:.2}% {:.0} img/s",
+                    loss_sum / seen as f64,
+                    100.0 * correct as f64 / seen as f64,
+                    rate
+                ));
+            }
+        }
+        let train_seconds = epoch_start.elapsed().as_secs_f64();
+        bar.finish_and_clear();
+
+        let evaluate = |set: &LabeledImages| -> Result<Option<(f64, f64)>> {
+            if set.is_empty() {
+                return Ok(None);
+            }
+            let logits = predict_logits(&network, set, device)?;
+            Ok(Some(loss_and_accuracy(&logits, &set.labels)))
+        };
+        let validation = evaluate(&data.validation)?;
+        let test = evaluate(&data.test)?;
+        let record = EpochRecord {
+            epoch,
+            train_loss: loss_sum / seen as f64,
+            train_accuracy: correct as f64 / seen as f64,
+            val_loss: validation.map(|v| v.0),
+            val_accuracy: validation.map(|v| v.1),
+            test_accuracy: test.map(|t| t.1),
+            images_per_second: seen as f64 / train_seconds,
+            train_seconds,
+            elapsed_seconds: already_elapsed + run_start.elapsed().as_secs_f64(),
+        };
+        eprintln!("{}", format_epoch(&record, config.epochs));
+        history.epochs.push(record);
+
+        let (model_file, optimizer_file) = checkpoint::file_names(epoch);
+        checkpoint::save(
+            &checkpoints.dir,
+            &network,
+            &optimizer,
+            &CheckpointState {
+                epoch,
+                config: config.clone(),
+                history: history.clone(),
+                model_file,
+                optimizer_file,
+            },
+        )?;
+    }
+    Ok(TrainOutcome {
+        network,
+        history,
+        interrupted: false,
+    })
+}
+
+/// One line per epoch for the log.
+fn format_epoch(r: &EpochRecord, epochs: usize) -> String {
+    let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}%", 100.0 * v));
+    format!(
+        "epoch {}/{}: loss {:.4} acc {:.2}% | val loss {} acc {} | test acc {} | {:.0} img/s, {:.1} s (total {:.1} s)",
+        r.epoch,
+        epochs,
+        r.train_loss,
+        100.0 * r.train_accuracy,
+        r.val_loss.map_or("-".to_string(), |v| format!("{v:.4}")),
+        pct(r.val_accuracy),
+        pct(r.test_accuracy),
+        r.images_per_second,
+        r.train_seconds,
+        r.elapsed_seconds
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_cycle_warms_up_then_decays_to_zero() {
+        let s = Schedule::OneCycle;
+        assert!((s.rate(1.0, 0, 100) - 0.1).abs() < 1e-9);
+        assert!((s.rate(1.0, 15, 100) - 1.0).abs() < 1e-9);
+        assert!(s.rate(1.0, 100, 100).abs() < 1e-9);
+        assert!(s.rate(1.0, 50, 100) < 1.0 && s.rate(1.0, 50, 100) > 0.0);
+    }
+
+    #[test]
+    fn loss_and_accuracy_by_hand() {
+        // Uniform logits: loss ln(10), and argmax picks class 0.
+        let logits = vec![[0.0f32; CLASSES]; 2];
+        let (loss, acc) = loss_and_accuracy(&logits, &[0, 3]);
+        assert!((loss - 10f64.ln()).abs() < 1e-6);
+        assert_eq!(acc, 0.5);
+    }
+}
