@@ -1,0 +1,293 @@
+//! The page: the pad and its buttons, the answer (digit, confidence, bars, the model's view,
+//! latency) and the status line, around one [`AppState`].
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo::events::{EventListener, EventListenerOptions};
+use gloo::render::{request_animation_frame, AnimationFrame};
+use wasm_bindgen::JsCast;
+use web_sys::KeyboardEvent;
+use yew::prelude::*;
+
+use super::bars::Bars;
+use super::pad::{Drawing, Pad, SharedDrawing};
+use super::preview::Preview;
+use super::state::{Action, AppState, Shown};
+use super::status::Status;
+use crate::classifier::Classifier;
+use crate::preprocess::strokes_to_digit;
+
+/// Where the model comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ModelSource {
+    /// Fetched from this URL (relative to the page, so the site works under any sub-path).
+    Url(String),
+    /// Already in memory (tests).
+    Bytes(Rc<Vec<u8>>),
+}
+
+/// Properties of [`App`].
+#[derive(Properties, PartialEq, Clone)]
+pub struct AppProps {
+    /// The model to load.
+    pub model: ModelSource,
+}
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+async fn fetch_model(url: &str) -> Result<Vec<u8>, String> {
+    let response = gloo::net::http::Request::get(url)
+        .send()
+        .await
+        .map_err(|e| format!("could not fetch {url}: {e}"))?;
+    if !response.ok() {
+        return Err(format!(
+            "could not fetch {url}: HTTP {} {}",
+            response.status(),
+            response.status_text()
+        ));
+    }
+    response
+        .binary()
+        .await
+        .map_err(|e| format!("could not read {url}: {e}"))
+}
+
+/// A one-line description of a loaded model, from its metadata.
+fn describe(classifier: &Classifier) -> String {
+    let name = classifier
+        .metadata_value("architecture")
+        .and_then(|a| a.split(':').next())
+        .unwrap_or("model");
+    match classifier
+        .metadata_value("test_accuracy")
+        .and_then(|a| a.parse::<f64>().ok())
+    {
+        Some(acc) => format!(
+            "Ready: {name}, {:.2}% on the MNIST test set, running in your browser",
+            100.0 * acc
+        ),
+        None => format!("Ready: {name}, running in your browser"),
+    }
+}
+
+/// Preprocesses the drawing and classifies it; dispatches the answer (or clears it when the
+/// pad is empty, or reports a failure).
+fn predict(
+    drawing: &SharedDrawing,
+    classifier: &RefCell<Option<Rc<Classifier>>>,
+    dispatch: &UseReducerDispatcher<AppState>,
+) {
+    let Some(classifier) = classifier.borrow().clone() else {
+        return;
+    };
+    let start = now_ms();
+    let (image, strokes) = {
+        let d = drawing.borrow();
+        (strokes_to_digit(&d.strokes), d.strokes.len())
+    };
+    let Some(image) = image else {
+        dispatch.dispatch(Action::Edited(0));
+        return;
+    };
+    match classifier.classify(&image) {
+        Ok(prediction) => dispatch.dispatch(Action::Predicted(Shown {
+            prediction,
+            image,
+            strokes,
+            latency_ms: now_ms() - start,
+        })),
+        Err(e) => dispatch.dispatch(Action::ModelFailed(format!("Inference failed: {e}"))),
+    }
+}
+
+/// The whole page.
+#[function_component(App)]
+pub fn app(props: &AppProps) -> Html {
+    let state = use_reducer(AppState::default);
+    let drawing: SharedDrawing = use_mut_ref(Drawing::default);
+    let classifier: Rc<RefCell<Option<Rc<Classifier>>>> = use_mut_ref(|| None);
+    let pending_frame: Rc<RefCell<Option<AnimationFrame>>> = use_mut_ref(|| None);
+
+    // Load the model once.
+    {
+        let dispatch = state.dispatcher();
+        let classifier = classifier.clone();
+        let drawing = drawing.clone();
+        use_effect_with(props.model.clone(), move |source| {
+            let source = source.clone();
+            yew::platform::spawn_local(async move {
+                let bytes = match source {
+                    ModelSource::Url(url) => fetch_model(&url).await,
+                    ModelSource::Bytes(bytes) => Ok((*bytes).clone()),
+                };
+                let loaded = bytes.and_then(|bytes| {
+                    Classifier::from_onnx(&bytes, 1)
+                        .map_err(|e| format!("The model could not be loaded: {e}"))
+                });
+                match loaded {
+                    Ok(model) => {
+                        let description = describe(&model);
+                        *classifier.borrow_mut() = Some(Rc::new(model));
+                        dispatch.dispatch(Action::ModelReady(description));
+                        // Anything drawn while the model loaded gets its answer now.
+                        predict(&drawing, &classifier, &dispatch);
+                    }
+                    Err(reason) => dispatch.dispatch(Action::ModelFailed(reason)),
+                }
+            });
+        });
+    }
+
+    // While drawing: at most one prediction per animation frame, on the latest strokes.
+    let on_draw = {
+        let drawing = drawing.clone();
+        let classifier = classifier.clone();
+        let pending_frame = pending_frame.clone();
+        let dispatch = state.dispatcher();
+        use_callback((), move |_: (), _| {
+            if pending_frame.borrow().is_some() {
+                return;
+            }
+            let (drawing, classifier, dispatch) =
+                (drawing.clone(), classifier.clone(), dispatch.clone());
+            let pending = pending_frame.clone();
+            let frame = request_animation_frame(move |_| {
+                pending.borrow_mut().take();
+                predict(&drawing, &classifier, &dispatch);
+            });
+            *pending_frame.borrow_mut() = Some(frame);
+        })
+    };
+
+    // At the end of each stroke: always one prediction, right away.
+    let on_stroke_end = {
+        let drawing = drawing.clone();
+        let classifier = classifier.clone();
+        let pending_frame = pending_frame.clone();
+        let dispatch = state.dispatcher();
+        use_callback((), move |_: (), _| {
+            pending_frame.borrow_mut().take();
+            dispatch.dispatch(Action::StrokesDrawn(drawing.borrow().strokes.len()));
+            predict(&drawing, &classifier, &dispatch);
+        })
+    };
+
+    let edit = {
+        let drawing = drawing.clone();
+        let classifier = classifier.clone();
+        let pending_frame = pending_frame.clone();
+        let dispatch = state.dispatcher();
+        Rc::new(move |undo: bool| {
+            pending_frame.borrow_mut().take();
+            {
+                let mut d = drawing.borrow_mut();
+                if undo {
+                    d.undo();
+                } else {
+                    d.clear();
+                }
+            }
+            let n = drawing.borrow().strokes.len();
+            dispatch.dispatch(Action::Edited(n));
+            if n > 0 {
+                predict(&drawing, &classifier, &dispatch);
+            }
+        })
+    };
+    let on_undo = {
+        let edit = edit.clone();
+        Callback::from(move |_: MouseEvent| edit(true))
+    };
+    let on_clear = {
+        let edit = edit.clone();
+        Callback::from(move |_: MouseEvent| edit(false))
+    };
+
+    // Keyboard: Escape or Delete clears, Ctrl/Cmd+Z undoes.
+    {
+        let edit = edit.clone();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().map(|window| {
+                EventListener::new_with_options(
+                    &window,
+                    "keydown",
+                    EventListenerOptions::enable_prevent_default(),
+                    move |event| {
+                        let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
+                            return;
+                        };
+                        let key = event.key();
+                        if key == "Escape" || key == "Delete" {
+                            event.prevent_default();
+                            edit(false);
+                        } else if (event.ctrl_key() || event.meta_key())
+                            && key.eq_ignore_ascii_case("z")
+                            && !event.shift_key()
+                        {
+                            event.prevent_default();
+                            edit(true);
+                        }
+                    },
+                )
+            });
+            move || drop(listener)
+        });
+    }
+
+    let shown = state.shown.as_ref();
+    let empty = state.strokes == 0 && shown.is_none();
+    html! {
+        <main class="layout">
+            <section class="pad-area" aria-label="Drawing">
+                <Status status={state.status.clone()} />
+                <div class="pad-frame">
+                    <Pad drawing={drawing.clone()} revision={state.revision}
+                        on_draw={on_draw} on_stroke_end={on_stroke_end} />
+                    if empty {
+                        <p class="hint" aria-hidden="true">{ "Draw a digit" }</p>
+                    }
+                </div>
+                <div class="controls">
+                    <button type="button" data-testid="undo" onclick={on_undo}
+                        disabled={state.strokes == 0} aria-keyshortcuts="Control+Z Meta+Z"
+                        title="Undo the last stroke (Ctrl+Z)">{ "Undo" }</button>
+                    <button type="button" data-testid="clear" onclick={on_clear}
+                        disabled={state.strokes == 0} aria-keyshortcuts="Escape Delete"
+                        title="Clear the pad (Esc)">{ "Clear" }</button>
+                </div>
+            </section>
+            <section class="result" aria-label="What the model reads" aria-live="polite">
+                <div class="answer">
+                    <div class="digit" data-testid="prediction"
+                        data-strokes={shown.map_or(0, |s| s.strokes).to_string()}
+                        aria-label="Predicted digit">
+                        { shown.map(|s| s.prediction.digit().to_string()).unwrap_or_default() }
+                    </div>
+                    <div class="confidence">
+                        { match shown {
+                            Some(s) => format!("{:.1}% sure", 100.0 * s.prediction.confidence()),
+                            None => "Draw a digit".to_string(),
+                        } }
+                    </div>
+                    <figure class="model-view">
+                        <Preview image={shown.map(|s| s.image.clone())} />
+                        <figcaption>
+                            { "Model input · " }
+                            <span data-testid="latency"
+                                data-ms={shown.map_or(String::new(), |s| format!("{:.3}", s.latency_ms))}>
+                                { shown.map_or("–".to_string(), |s| format!("{:.1} ms", s.latency_ms)) }
+                            </span>
+                        </figcaption>
+                    </figure>
+                </div>
+                <Bars probabilities={shown.map(|s| s.prediction.probabilities)} />
+            </section>
+        </main>
+    }
+}

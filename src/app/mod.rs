@@ -1,0 +1,99 @@
+//! The web app (wasm32 only): a Yew page with a drawing pad that reads digits live with the
+//! shipped ONNX model, run by tract in WebAssembly. Nothing leaves the page.
+
+mod app;
+mod bars;
+mod pad;
+mod preview;
+mod state;
+mod status;
+
+pub use app::{App, AppProps, ModelSource};
+pub use pad::Drawing;
+pub use state::ModelStatus;
+
+use wasm_bindgen::JsCast;
+
+/// Where the site serves the model, relative to the page.
+pub const MODEL_URL: &str = "model/digitnet.onnx";
+
+/// Shows a fatal error in the status banner. Used by the panic hook: after a panic the app
+/// cannot go on, but the person should see why rather than a page that silently stops.
+fn show_fatal_error(message: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if let Ok(Some(status)) = document.query_selector("[data-testid=status]") {
+        let _ = status.set_attribute("data-state", "error");
+        let _ = status.set_attribute("role", "alert");
+        status.set_text_content(Some(&format!(
+            "Something went wrong: {message}. Reload the page to start again."
+        )));
+    }
+}
+
+/// Installs the panic hook: the panic goes to the console (with its location) and to the
+/// status banner.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        let message = match info.payload().downcast_ref::<&str>() {
+            Some(s) => s.to_string(),
+            None => info
+                .payload()
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_else(|| "internal error".into()),
+        };
+        show_fatal_error(&message);
+    }));
+}
+
+/// Entry point of the page: mounts the app into `#app` (or the body).
+pub fn start() {
+    install_panic_hook();
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let root = document
+        .get_element_by_id("app")
+        .or_else(|| document.body().map(|b| b.unchecked_into()));
+    if let Some(root) = root {
+        yew::Renderer::<App>::with_root_and_props(
+            root,
+            AppProps {
+                model: ModelSource::Url(MODEL_URL.into()),
+            },
+        )
+        .render();
+    }
+}
+
+/// Benchmark hook for `tests/e2e/bench.mjs`: loads `model` and times single-image inference
+/// in this page, in `batches` batches of `runs` runs (browsers round `performance.now()` to
+/// 0.1 ms, so single runs cannot be timed). Returns the mean milliseconds per run of each
+/// batch.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn bench_inference(
+    model: &[u8],
+    batches: u32,
+    runs: u32,
+) -> Result<Vec<f64>, wasm_bindgen::JsError> {
+    let classifier = crate::Classifier::from_onnx(model, 1)?;
+    let performance = web_sys::window()
+        .and_then(|w| w.performance())
+        .ok_or_else(|| wasm_bindgen::JsError::new("no performance timer"))?;
+    let seven = crate::strokes::parse_strokes("0.3,0.2 0.7,0.2 0.45,0.8")
+        .map_err(|e| wasm_bindgen::JsError::new(&e.to_string()))?;
+    let image = crate::preprocess::strokes_to_digit(&seven).unwrap_or_default();
+    let runs = runs.max(1);
+    (0..batches)
+        .map(|_| {
+            let start = performance.now();
+            for _ in 0..runs {
+                classifier.classify(&image)?;
+            }
+            Ok((performance.now() - start) / f64::from(runs))
+        })
+        .collect()
+}
