@@ -126,6 +126,10 @@ struct EvalArgs {
     /// Evaluate on only the first N test images.
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
+    /// Also write the predicted digit of each test image to this file, one per line (to
+    /// compare with another runtime, e.g. tests/onnxruntime_check.py).
+    #[arg(long, value_name = "FILE")]
+    predictions: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -262,7 +266,7 @@ fn eval(args: EvalArgs) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let start = Instant::now();
-    let eval = run::evaluate_onnx(&bytes, &name, args.data.dataset, &test)
+    let (eval, predictions) = run::evaluate_onnx(&bytes, &name, args.data.dataset, &test)
         .with_context(|| format!("evaluating {}", args.model.display()))?;
     eprintln!(
         "{} on {} {} test images in {:.2} s",
@@ -277,6 +281,10 @@ fn eval(args: EvalArgs) -> Result<()> {
         Some(p) if p == Path::new("-") => println!("{json}"),
         Some(p) => data::write_atomically(p, json.as_bytes())?,
         None => {}
+    }
+    if let Some(path) = &args.predictions {
+        let lines: String = predictions.iter().map(|d| format!("{d}\n")).collect();
+        data::write_atomically(path, lines.as_bytes())?;
     }
     Ok(())
 }

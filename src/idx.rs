@@ -99,13 +99,11 @@ fn parse_header<'a>(
     expected_magic: u32,
     kind: &'static str,
 ) -> Result<(Vec<usize>, &'a [u8]), IdxError> {
-    let rank = (expected_magic & 0xff) as usize;
-    let header_len = 4 + 4 * rank;
-    if bytes.len() < header_len {
+    if bytes.len() < 4 {
         return Err(IdxError::Truncated {
             file: file.to_string(),
-            what: "the header",
-            needed: header_len,
+            what: "the magic number",
+            needed: 4,
             found: bytes.len(),
         });
     }
@@ -116,6 +114,16 @@ fn parse_header<'a>(
             found: magic,
             expected: expected_magic,
             kind,
+        });
+    }
+    let rank = (expected_magic & 0xff) as usize;
+    let header_len = 4 + 4 * rank;
+    if bytes.len() < header_len {
+        return Err(IdxError::Truncated {
+            file: file.to_string(),
+            what: "the header",
+            needed: header_len,
+            found: bytes.len(),
         });
     }
     let dims: Vec<usize> = (0..rank)

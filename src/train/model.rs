@@ -22,6 +22,9 @@ pub enum Architecture {
     /// The shipped network: five 3x3 conv layers with batch norm, two max poolings, global
     /// average pooling and one dense layer (49k parameters, 4.0M MACs per image).
     Digitnet,
+    /// A small CNN with batch norm (24k parameters, 1.0M MACs) that reaches 99% on MNIST in
+    /// a few epochs: for quick runs on a CPU.
+    Quick,
     /// The seed's Keras CNN: conv 32, pool, conv 64, pool, conv 64, dense 64, dense 10.
     Seed,
     /// The seed's fully connected network: 784-100-100-10.
@@ -33,6 +36,7 @@ impl Architecture {
     pub fn name(self) -> &'static str {
         match self {
             Architecture::Digitnet => "digitnet",
+            Architecture::Quick => "quick",
             Architecture::Seed => "seed",
             Architecture::Mlp => "mlp",
         }
@@ -59,6 +63,17 @@ impl Architecture {
                     conv(48, 3, 0, true),
                 ],
                 head: Head::GlobalAvgPool,
+                hidden: vec![],
+            },
+            Architecture::Quick => Spec {
+                features: vec![
+                    conv(8, 5, 2, true),
+                    MaxPool,
+                    conv(16, 5, 2, true),
+                    MaxPool,
+                    conv(32, 3, 1, true),
+                ],
+                head: Head::Flatten,
                 hidden: vec![],
             },
             Architecture::Seed => Spec {

@@ -38,29 +38,29 @@ pub struct EvalFile {
     pub report: EvalReport,
 }
 
-/// Evaluates ONNX `bytes` (named `model_name`) under tract on `set`.
+/// Evaluates ONNX `bytes` (named `model_name`) under tract on `set`; also returns the
+/// predicted class of each image.
 pub fn evaluate_onnx(
     bytes: &[u8],
     model_name: &str,
     dataset: Dataset,
     set: &LabeledImages,
-) -> Result<EvalFile> {
+) -> Result<(EvalFile, Vec<usize>)> {
     let classifier =
         Classifier::from_onnx(bytes, 100).with_context(|| format!("loading {model_name}"))?;
     let digits: Vec<_> = (0..set.len()).map(|i| set.digit(i)).collect();
-    let probabilities: Vec<_> = classifier
-        .classify_batch(&digits)?
-        .into_iter()
-        .map(|p| p.probabilities)
-        .collect();
-    Ok(EvalFile {
+    let predictions = classifier.classify_batch(&digits)?;
+    let classes = predictions.iter().map(|p| p.digit()).collect();
+    let probabilities: Vec<_> = predictions.into_iter().map(|p| p.probabilities).collect();
+    let eval = EvalFile {
         model: model_name.to_string(),
         sha256: sha256_hex(bytes),
         bytes: bytes.len(),
         dataset,
         split: "test".into(),
         report: evaluate(&set.labels, &probabilities),
-    })
+    };
+    Ok((eval, classes))
 }
 
 /// Arms Ctrl-C: the first press asks the training loop to stop after the current step
@@ -228,7 +228,7 @@ pub fn finish_model(
         "export check passed: tract matches burn on {} test images (max |logit diff| {:.2e})",
         parity.images, parity.max_abs_logit_diff
     );
-    let eval = evaluate_onnx(&bytes, &file_name, config.dataset, test)?;
+    let (eval, _) = evaluate_onnx(&bytes, &file_name, config.dataset, test)?;
     if (eval.report.accuracy - burn_accuracy).abs() > 1e-9 {
         bail!(
             "tract's accuracy {} differs from burn's {burn_accuracy} on the same file",

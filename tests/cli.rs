@@ -1,0 +1,178 @@
+//! The real `digitpad` binary, as a user runs it.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn digitpad() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_digitpad"))
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// A data folder that looks like MNIST but holds the 500-image fixture as both splits.
+fn fixture_data_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("digitpad-cli-data-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for split in ["train", "t10k"] {
+        std::fs::write(
+            dir.join(format!("{split}-images-idx3-ubyte.gz")),
+            common::MNIST_IMAGES,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join(format!("{split}-labels-idx1-ubyte.gz")),
+            common::MNIST_LABELS,
+        )
+        .unwrap();
+    }
+    dir
+}
+
+#[test]
+fn every_command_has_help() {
+    for command in [
+        vec![],
+        vec!["train"],
+        vec!["eval"],
+        vec!["predict"],
+        vec!["export"],
+        vec!["bench"],
+    ] {
+        let output = digitpad().args(&command).arg("--help").output().unwrap();
+        assert!(output.status.success(), "{command:?} --help failed");
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains("Usage:"), "{command:?}: {text}");
+    }
+}
+
+#[test]
+fn predict_reads_stroke_files() {
+    let output = digitpad()
+        .arg("predict")
+        .arg(repo("model/digitnet.onnx"))
+        .arg(repo("tests/fixtures/strokes/digit-3.strokes"))
+        .arg(repo("tests/fixtures/strokes/small-7.strokes"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let digits: Vec<u64> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["digit"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(digits, [3, 7]);
+}
+
+#[test]
+fn predict_reads_images_of_any_size_and_polarity() {
+    // A fixture digit drawn large, dark on light, off-centre, saved as PNG.
+    let set = common::mnist_fixture();
+    let digit = set.digit(0);
+    let label = set.labels[0];
+    let (w, h) = (200u32, 160u32);
+    let page = image::GrayImage::from_fn(w, h, |x, y| {
+        let (cx, cy) = (
+            x.checked_sub(20).map(|v| v / 4),
+            y.checked_sub(10).map(|v| v / 4),
+        );
+        let ink = match (cx, cy) {
+            (Some(cx), Some(cy)) if cx < 28 && cy < 28 => digit.get(cx as usize, cy as usize),
+            _ => 0.0,
+        };
+        image::Luma([(240.0 - 220.0 * ink) as u8])
+    });
+    let path = std::env::temp_dir().join(format!("digitpad-cli-{}.png", std::process::id()));
+    page.save(&path).unwrap();
+    let output = digitpad()
+        .args(["predict", "--json"])
+        .arg(repo("model/digitnet.onnx"))
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(answer["digit"].as_u64(), Some(u64::from(label)));
+}
+
+#[test]
+fn predict_reports_unreadable_inputs_clearly() {
+    let path = std::env::temp_dir().join(format!("digitpad-cli-{}.png", std::process::id() + 1));
+    std::fs::write(&path, b"not an image").unwrap();
+    let output = digitpad()
+        .arg("predict")
+        .arg(repo("model/digitnet.onnx"))
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&path.display().to_string()), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn eval_reports_metrics_as_table_and_json() {
+    let dir = fixture_data_dir();
+    let json_path = dir.join("report.json");
+    let output = digitpad()
+        .arg("eval")
+        .arg(repo("model/digitnet.onnx"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .arg("--json")
+        .arg(&json_path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        table.contains("macro F1") && table.contains("confusion"),
+        "{table}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
+    assert_eq!(report["report"]["count"], 500);
+    assert!(report["report"]["accuracy"].as_f64().unwrap() >= 0.99);
+    assert_eq!(report["report"]["per_class"].as_array().unwrap().len(), 10);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn missing_data_says_which_flag_to_set() {
+    let empty = std::env::temp_dir().join(format!("digitpad-cli-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let output = digitpad()
+        .arg("eval")
+        .arg(repo("model/digitnet.onnx"))
+        .arg("--data-dir")
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--data-dir") && stderr.contains("t10k-images-idx3-ubyte.gz"),
+        "{stderr}"
+    );
+}

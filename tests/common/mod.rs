@@ -1,0 +1,132 @@
+//! Fixtures shared by the native and the browser tests. Everything is committed under
+//! `tests/fixtures/` and read with `include_*!`, so the tests need neither the network nor the
+//! full MNIST download, and the wasm build reads exactly the same bytes.
+#![allow(dead_code)]
+
+use digitpad::idx::LabeledImages;
+use digitpad::strokes::{parse_strokes, Stroke};
+
+/// The shipped model.
+pub const MODEL: &[u8] = include_bytes!("../../model/digitnet.onnx");
+
+/// The first 500 images of the MNIST test set, gzipped IDX.
+pub const MNIST_IMAGES: &[u8] = include_bytes!("../fixtures/mnist-test-images.idx.gz");
+/// Their labels, gzipped IDX.
+pub const MNIST_LABELS: &[u8] = include_bytes!("../fixtures/mnist-test-labels.idx.gz");
+
+/// The MNIST fixture.
+pub fn mnist_fixture() -> LabeledImages {
+    LabeledImages::from_idx(
+        MNIST_IMAGES,
+        "mnist-test-images.idx.gz",
+        MNIST_LABELS,
+        "mnist-test-labels.idx.gz",
+    )
+    .expect("committed fixture parses")
+}
+
+/// Stroke fixtures: (file stem, digit drawn, text).
+pub const STROKE_FIXTURES: &[(&str, usize, &str)] = &[
+    (
+        "digit-0",
+        0,
+        include_str!("../fixtures/strokes/digit-0.strokes"),
+    ),
+    (
+        "digit-1",
+        1,
+        include_str!("../fixtures/strokes/digit-1.strokes"),
+    ),
+    (
+        "digit-2",
+        2,
+        include_str!("../fixtures/strokes/digit-2.strokes"),
+    ),
+    (
+        "digit-3",
+        3,
+        include_str!("../fixtures/strokes/digit-3.strokes"),
+    ),
+    (
+        "digit-4",
+        4,
+        include_str!("../fixtures/strokes/digit-4.strokes"),
+    ),
+    (
+        "digit-5",
+        5,
+        include_str!("../fixtures/strokes/digit-5.strokes"),
+    ),
+    (
+        "digit-6",
+        6,
+        include_str!("../fixtures/strokes/digit-6.strokes"),
+    ),
+    (
+        "digit-7",
+        7,
+        include_str!("../fixtures/strokes/digit-7.strokes"),
+    ),
+    (
+        "digit-8",
+        8,
+        include_str!("../fixtures/strokes/digit-8.strokes"),
+    ),
+    (
+        "digit-9",
+        9,
+        include_str!("../fixtures/strokes/digit-9.strokes"),
+    ),
+    (
+        "corner-3",
+        3,
+        include_str!("../fixtures/strokes/corner-3.strokes"),
+    ),
+    (
+        "corner-4",
+        4,
+        include_str!("../fixtures/strokes/corner-4.strokes"),
+    ),
+    (
+        "small-7",
+        7,
+        include_str!("../fixtures/strokes/small-7.strokes"),
+    ),
+];
+
+/// Parses a stroke fixture.
+pub fn strokes(text: &str) -> Vec<Stroke> {
+    parse_strokes(text).expect("committed stroke fixture parses")
+}
+
+/// The preprocessed images of the stroke fixtures, as FNV-1a hashes of their f32 bits, one
+/// `stem hash` per line: what native and wasm preprocessing must both produce.
+pub const PREPROCESS_HASHES: &str = include_str!("../fixtures/strokes/preprocessed.fnv");
+
+/// The shipped model's answer for each image of the MNIST fixture, computed natively: the
+/// browser must give the very same answers.
+pub const NATIVE_PREDICTIONS: &str = include_str!("../fixtures/mnist-test-predictions.txt");
+
+/// FNV-1a (64-bit) of the little-endian bytes of `values`.
+pub fn fnv1a(values: &[f32]) -> u64 {
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    for v in values {
+        for b in v.to_le_bytes() {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+/// The preprocessing hash of every stroke fixture, in the committed format.
+pub fn preprocess_hash_lines() -> String {
+    STROKE_FIXTURES
+        .iter()
+        .map(|(stem, _, text)| {
+            let image =
+                digitpad::preprocess::strokes_to_digit(&strokes(text)).expect("fixture has ink");
+            format!("{stem} {:016x}\n", fnv1a(image.pixels()))
+        })
+        .collect()
+}

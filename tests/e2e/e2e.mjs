@@ -1,0 +1,198 @@
+// End-to-end test of the built site in Debian's Chromium, driven by Playwright with real
+// input (mouse moves through the DevTools protocol, and touch on the phone-sized window).
+//
+//   node tests/e2e/e2e.mjs [DIST_DIR]      (default: dist; run `trunk build --release` first)
+//
+// Serves dist/ under /digits/ on 127.0.0.1, waits for the model, draws committed stroke
+// fixtures (centre, corner, small), checks the answers, Undo and Clear, a 360x640 phone
+// window, that no request leaves 127.0.0.1, and that the console has no errors. Screenshots
+// go to target/e2e/.
+import { chromium } from "playwright-core";
+import { mkdir, readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startServer } from "./serve.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "..", "..");
+const dist = resolve(process.argv[2] ?? join(repo, "dist"));
+const shots = join(repo, "target", "e2e");
+
+/** Chromium flags for a closed network and a root user (see the machine notes). */
+export const CHROME_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-dev-shm-usage",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-default-apps",
+  "--disable-extensions",
+];
+
+/** Reads a stroke fixture: one stroke per line, `x,y` points in pad units. */
+export async function readStrokes(name) {
+  const text = await readFile(join(repo, "tests", "fixtures", "strokes", `${name}.strokes`), "utf8");
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"))
+    .map((l) => l.split(/\s+/).map((p) => p.split(",").map(Number)));
+}
+
+const failures = [];
+function check(condition, message) {
+  if (condition) {
+    console.log(`  ok   ${message}`);
+  } else {
+    console.log(`  FAIL ${message}`);
+    failures.push(message);
+  }
+}
+
+async function padBox(page) {
+  return page.locator('[data-testid="pad"]').boundingBox();
+}
+
+/** Draws strokes with the mouse (real input events, not JavaScript-made ones). */
+async function drawWithMouse(page, strokes) {
+  const box = await padBox(page);
+  for (const stroke of strokes) {
+    const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+    await page.mouse.move(...at(stroke[0]));
+    await page.mouse.down();
+    for (const p of stroke.slice(1)) await page.mouse.move(...at(p));
+    await page.mouse.up();
+  }
+}
+
+/** Draws strokes with a finger, through the DevTools protocol's touch events. */
+async function drawWithTouch(page, cdp, strokes) {
+  const box = await padBox(page);
+  for (const stroke of strokes) {
+    const at = ([x, y]) => ({ x: box.x + x * box.width, y: box.y + y * box.height });
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [at(stroke[0])] });
+    for (const p of stroke.slice(1)) {
+      await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [at(p)] });
+    }
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+  }
+}
+
+async function prediction(page) {
+  const el = page.locator('[data-testid="prediction"]');
+  return { digit: (await el.textContent()).trim(), strokes: await el.getAttribute("data-strokes") };
+}
+
+async function waitForStrokes(page, n) {
+  await page.waitForFunction(
+    (n) => document.querySelector('[data-testid="prediction"]')?.dataset.strokes === String(n),
+    n,
+    { timeout: 5000 },
+  );
+}
+
+function watch(page, label, log) {
+  page.on("console", (msg) => {
+    if (msg.type() === "error") log.consoleErrors.push(`${label}: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => log.consoleErrors.push(`${label}: ${err.message}`));
+  page.on("request", (req) => log.requests.push(req.url()));
+}
+
+async function main() {
+  await mkdir(shots, { recursive: true });
+  const { server, port } = await startServer(dist);
+  const base = `http://127.0.0.1:${port}/digits/`;
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROME_ARGS });
+  const log = { consoleErrors: [], requests: [] };
+  try {
+    console.log(`desktop (1280x800), site served at ${base}`);
+    const desktop = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await desktop.newPage();
+    watch(page, "desktop", log);
+    const start = Date.now();
+    await page.goto(base);
+    await page.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 30000 });
+    console.log(`  ready after ${Date.now() - start} ms`);
+    check((await prediction(page)).digit === "", "empty pad: no prediction");
+    check((await page.locator(".hint").textContent()) === "Draw a digit", 'empty pad says "Draw a digit"');
+
+    for (const [name, digit] of [["digit-3", "3"], ["corner-4", "4"], ["small-7", "7"], ["digit-0", "0"], ["digit-6", "6"]]) {
+      await page.click('[data-testid="clear"]').catch(() => {});
+      const strokes = await readStrokes(name);
+      await drawWithMouse(page, strokes);
+      await waitForStrokes(page, strokes.length);
+      const p = await prediction(page);
+      check(p.digit === digit, `${name}: reads ${p.digit}, expected ${digit}`);
+      if (name === "digit-3") await page.screenshot({ path: join(shots, "desktop.png") });
+    }
+
+    // Undo removes the last stroke (the 4's upright) and the answer follows; Clear empties.
+    await page.click('[data-testid="clear"]');
+    const four = await readStrokes("digit-4");
+    await drawWithMouse(page, four);
+    await waitForStrokes(page, 2);
+    check((await prediction(page)).digit === "4", "two-stroke 4 reads 4");
+    await page.click('[data-testid="undo"]');
+    await waitForStrokes(page, 1);
+    check((await prediction(page)).strokes === "1", "Undo: answer recomputed from 1 stroke");
+    await page.click('[data-testid="clear"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="prediction"]').textContent === "");
+    check((await prediction(page)).digit === "", "Clear: no prediction");
+    await drawWithMouse(page, await readStrokes("digit-2"));
+    await waitForStrokes(page, 1);
+    await page.keyboard.press("Escape");
+    await page.waitForFunction(() => document.querySelector('[data-testid="prediction"]').textContent === "");
+    check(true, "Escape clears");
+    const probs = await page.$$eval('[data-testid^="prob-"]', (els) => els.map((e) => Number(e.dataset.value)));
+    check(probs.length === 10 && probs.every((v) => v === 0), "bars reset after clear");
+
+    console.log("phone (360x640, touch)");
+    const phone = await browser.newContext({
+      viewport: { width: 360, height: 640 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+    });
+    const mobile = await phone.newPage();
+    watch(mobile, "phone", log);
+    await mobile.goto(base);
+    await mobile.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 30000 });
+    const cdp = await phone.newCDPSession(mobile);
+    const box = await padBox(mobile);
+    check(box.width >= 280 && box.x >= 0 && box.x + box.width <= 360, `pad fits the phone width (${Math.round(box.width)} px)`);
+    const scrollBefore = await mobile.evaluate(() => window.scrollY);
+    const seven = await readStrokes("digit-7");
+    await drawWithTouch(mobile, cdp, seven);
+    await waitForStrokes(mobile, seven.length);
+    check((await prediction(mobile)).digit === "7", "touch-drawn 7 reads 7");
+    check((await mobile.evaluate(() => window.scrollY)) === scrollBefore, "drawing by touch does not scroll the page");
+    const backing = await mobile.$eval('[data-testid="pad"]', (c) => c.width / c.getBoundingClientRect().width);
+    check(Math.abs(backing - 2) < 0.01, `canvas backing store follows devicePixelRatio (${backing.toFixed(2)})`);
+    await mobile.screenshot({ path: join(shots, "phone.png") });
+    await mobile.screenshot({ path: join(shots, "phone-full.png"), fullPage: true });
+
+    const foreign = log.requests.filter((u) => !u.startsWith(`http://127.0.0.1:${port}/`));
+    check(foreign.length === 0, `no request leaves 127.0.0.1 (${log.requests.length} requests${foreign.length ? ": " + foreign.join(", ") : ""})`);
+    check(log.consoleErrors.length === 0, `no console errors${log.consoleErrors.length ? ": " + log.consoleErrors.join(" | ") : ""}`);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+  console.log(`screenshots in ${shots}`);
+  if (failures.length) {
+    console.log(`\n${failures.length} check(s) failed`);
+    process.exit(1);
+  }
+  console.log("\nall end-to-end checks passed");
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

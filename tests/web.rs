@@ -1,0 +1,235 @@
+//! Browser tests (`wasm-pack test --headless --chrome`): the same preprocessing bytes and
+//! model answers as natively, and the real app mounted in the page, driven by pointer events
+//! that draw the committed stroke fixtures.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use std::rc::Rc;
+
+use digitpad::app::{App, AppProps, ModelSource};
+use digitpad::strokes::Stroke;
+use digitpad::Classifier;
+use gloo_timers::future::TimeoutFuture;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{
+    Element, HtmlElement, KeyboardEvent, KeyboardEventInit, PointerEvent, PointerEventInit,
+};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+fn preprocessing_gives_the_same_bytes_as_natively() {
+    assert_eq!(common::preprocess_hash_lines(), common::PREPROCESS_HASHES);
+}
+
+#[wasm_bindgen_test]
+fn shipped_model_gives_the_native_answers_on_the_mnist_fixture() {
+    let set = common::mnist_fixture();
+    let classifier = Classifier::from_onnx(common::MODEL, 50).expect("model loads in wasm");
+    let digits: Vec<_> = (0..set.len()).map(|i| set.digit(i)).collect();
+    let predictions = classifier.classify_batch(&digits).unwrap();
+    let lines: String = predictions
+        .iter()
+        .map(|p| format!("{}\n", p.digit()))
+        .collect();
+    assert_eq!(
+        lines,
+        common::NATIVE_PREDICTIONS,
+        "wasm answers differ from native ones"
+    );
+    let correct = predictions
+        .iter()
+        .zip(&set.labels)
+        .filter(|(p, &l)| p.digit() == usize::from(l))
+        .count();
+    assert!(correct as f64 / set.len() as f64 >= 0.99);
+}
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// Mounts a fresh app into its own element and returns that element.
+fn mount(model: ModelSource) -> Element {
+    let root = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&root).unwrap();
+    yew::Renderer::<App>::with_root_and_props(root.clone(), AppProps { model }).render();
+    root
+}
+
+fn by_test_id(root: &Element, id: &str) -> Element {
+    root.query_selector(&format!("[data-testid=\"{id}\"]"))
+        .unwrap()
+        .unwrap_or_else(|| panic!("no element with data-testid={id}"))
+}
+
+fn attr(root: &Element, id: &str, name: &str) -> String {
+    by_test_id(root, id).get_attribute(name).unwrap_or_default()
+}
+
+fn text(root: &Element, id: &str) -> String {
+    by_test_id(root, id).text_content().unwrap_or_default()
+}
+
+/// Waits (up to ~10 s) until `done` holds.
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..500 {
+        if done() {
+            return;
+        }
+        TimeoutFuture::new(20).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Lets Yew render and the browser run a frame.
+async fn settle() {
+    TimeoutFuture::new(40).await;
+}
+
+fn pointer(canvas: &Element, kind: &str, x: f32, y: f32) {
+    let rect = canvas.get_bounding_client_rect();
+    let init = PointerEventInit::new();
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    init.set_pointer_id(7);
+    init.set_pointer_type("pen");
+    init.set_is_primary(true);
+    init.set_button(if kind == "pointermove" { -1 } else { 0 });
+    init.set_buttons(if kind == "pointerup" { 0 } else { 1 });
+    init.set_client_x((rect.left() + f64::from(x) * rect.width()) as i32);
+    init.set_client_y((rect.top() + f64::from(y) * rect.height()) as i32);
+    let event = PointerEvent::new_with_event_init_dict(kind, &init).unwrap();
+    canvas.dispatch_event(&event).unwrap();
+}
+
+async fn draw(root: &Element, strokes: &[Stroke]) {
+    let canvas = by_test_id(root, "pad");
+    for stroke in strokes {
+        let (first, rest) = stroke.split_first().unwrap();
+        pointer(&canvas, "pointerdown", first.x, first.y);
+        for p in rest {
+            pointer(&canvas, "pointermove", p.x, p.y);
+        }
+        let last = stroke.last().unwrap();
+        pointer(&canvas, "pointerup", last.x, last.y);
+    }
+    settle().await;
+}
+
+fn click(root: &Element, id: &str) {
+    by_test_id(root, id).unchecked_into::<HtmlElement>().click();
+}
+
+/// A pad large enough that pixel rounding of pointer positions does not matter.
+fn enlarge_pad(root: &Element) {
+    let pad = by_test_id(root, "pad");
+    pad.set_attribute("width", "400").unwrap();
+    pad.set_attribute("height", "400").unwrap();
+}
+
+async fn ready_app() -> Element {
+    let root = mount(ModelSource::Bytes(Rc::new(common::MODEL.to_vec())));
+    wait_until("the model to be ready", || {
+        attr(&root, "status", "data-state") == "ready"
+    })
+    .await;
+    enlarge_pad(&root);
+    root
+}
+
+#[wasm_bindgen_test]
+async fn drawn_digits_are_recognised_in_the_centre_in_a_corner_and_small() {
+    let root = ready_app().await;
+    assert_eq!(text(&root, "prediction"), "", "nothing drawn yet");
+    for stem in [
+        "digit-3", "corner-4", "small-7", "digit-0", "digit-2", "digit-8",
+    ] {
+        let (_, digit, fixture) = common::STROKE_FIXTURES
+            .iter()
+            .find(|f| f.0 == stem)
+            .unwrap();
+        click(&root, "clear");
+        settle().await;
+        let strokes = common::strokes(fixture);
+        draw(&root, &strokes).await;
+        assert_eq!(text(&root, "prediction"), digit.to_string(), "{stem}");
+        assert_eq!(
+            attr(&root, "prediction", "data-strokes"),
+            strokes.len().to_string(),
+            "{stem}"
+        );
+        let top: f64 = attr(&root, &format!("prob-{digit}"), "data-value")
+            .parse()
+            .unwrap();
+        assert!(top > 0.5, "{stem}: p = {top}");
+        let ms: f64 = attr(&root, "latency", "data-ms").parse().unwrap();
+        assert!(ms >= 0.0);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn undo_and_clear_work() {
+    let root = ready_app().await;
+    let four = common::strokes(
+        common::STROKE_FIXTURES
+            .iter()
+            .find(|f| f.0 == "digit-4")
+            .unwrap()
+            .2,
+    );
+    assert_eq!(four.len(), 2);
+    draw(&root, &four).await;
+    assert_eq!(text(&root, "prediction"), "4");
+    assert_eq!(attr(&root, "prediction", "data-strokes"), "2");
+
+    click(&root, "undo");
+    settle().await;
+    assert_eq!(
+        attr(&root, "prediction", "data-strokes"),
+        "1",
+        "undo re-predicts one stroke"
+    );
+
+    click(&root, "clear");
+    settle().await;
+    assert_eq!(text(&root, "prediction"), "", "clear empties the answer");
+    assert_eq!(attr(&root, "prob-4", "data-value"), "0.0000");
+
+    // Keyboard: Ctrl+Z undoes, Escape clears.
+    draw(&root, &four).await;
+    let key = |k: &str, ctrl: bool| {
+        let init = KeyboardEventInit::new();
+        init.set_key(k);
+        init.set_ctrl_key(ctrl);
+        init.set_bubbles(true);
+        init.set_cancelable(true);
+        let event = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+        web_sys::window().unwrap().dispatch_event(&event).unwrap();
+    };
+    key("z", true);
+    settle().await;
+    assert_eq!(attr(&root, "prediction", "data-strokes"), "1");
+    key("Escape", false);
+    settle().await;
+    assert_eq!(text(&root, "prediction"), "");
+}
+
+#[wasm_bindgen_test]
+async fn corrupt_model_bytes_show_an_error_and_do_not_panic() {
+    let mut corrupt = common::MODEL.to_vec();
+    corrupt.truncate(corrupt.len() / 3);
+    let root = mount(ModelSource::Bytes(Rc::new(corrupt)));
+    wait_until("the error state", || {
+        attr(&root, "status", "data-state") == "error"
+    })
+    .await;
+    let message = text(&root, "status");
+    assert!(message.contains("could not be loaded"), "{message}");
+    // The pad still takes input without a model, and nothing panics.
+    enlarge_pad(&root);
+    draw(&root, &common::strokes(common::STROKE_FIXTURES[1].2)).await;
+    assert_eq!(text(&root, "prediction"), "");
+}
