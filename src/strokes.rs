@@ -102,7 +102,7 @@ pub fn parse_strokes(text: &str) -> Result<Vec<Stroke>, StrokeParseError> {
         }
         let stroke = line
             .split_whitespace()
-            .map(|pair| parse_point(pair))
+            .map(parse_point)
             .collect::<Result<Stroke, String>>()
             .map_err(|reason| StrokeParseError {
                 line: index + 1,

@@ -1,15 +1,15 @@
 //! The web app (wasm32 only): a Yew page with a drawing pad that reads digits live with the
 //! shipped ONNX model, run by tract in WebAssembly. Nothing leaves the page.
 
-mod app;
 mod bars;
 mod pad;
+mod page;
 mod preview;
 mod state;
 mod status;
 
-pub use app::{App, AppProps, ModelSource};
 pub use pad::Drawing;
+pub use page::{App, AppProps, ModelSource};
 pub use state::ModelStatus;
 
 use wasm_bindgen::JsCast;

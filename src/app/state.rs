@@ -76,7 +76,7 @@ pub enum Action {
     /// The model could not be loaded or run.
     ModelFailed(String),
     /// A new answer.
-    Predicted(Shown),
+    Predicted(Box<Shown>),
     /// The pad holds this many strokes now, drawn by the pointer.
     StrokesDrawn(usize),
     /// Undo or clear changed the drawing to this many strokes; the answer is stale.
@@ -91,7 +91,7 @@ impl Reducible for AppState {
         match action {
             Action::ModelReady(description) => next.status = ModelStatus::Ready(description),
             Action::ModelFailed(reason) => next.status = ModelStatus::Failed(reason),
-            Action::Predicted(shown) => next.shown = Some(shown),
+            Action::Predicted(shown) => next.shown = Some(*shown),
             Action::StrokesDrawn(n) => next.strokes = n,
             Action::Edited(n) => {
                 next.strokes = n;

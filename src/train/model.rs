@@ -217,6 +217,9 @@ pub struct ConvBlock {
 }
 
 /// One feature layer of a [`Network`].
+// A network holds a handful of these, built once; boxing the convolution would only add an
+// indirection to every forward pass and to burn's derived module code.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum FeatureLayer {
     /// Convolution block.

@@ -96,12 +96,12 @@ fn predict(
         return;
     };
     match classifier.classify(&image) {
-        Ok(prediction) => dispatch.dispatch(Action::Predicted(Shown {
+        Ok(prediction) => dispatch.dispatch(Action::Predicted(Box::new(Shown {
             prediction,
             image,
             strokes,
             latency_ms: now_ms() - start,
-        })),
+        }))),
         Err(e) => dispatch.dispatch(Action::ModelFailed(format!("Inference failed: {e}"))),
     }
 }
