@@ -59,14 +59,23 @@ fn mount(model: ModelSource) -> Element {
     root
 }
 
-fn by_test_id(root: &Element, id: &str) -> Element {
+fn find(root: &Element, id: &str) -> Option<Element> {
     root.query_selector(&format!("[data-testid=\"{id}\"]"))
-        .unwrap()
-        .unwrap_or_else(|| panic!("no element with data-testid={id}"))
+        .ok()
+        .flatten()
+}
+
+fn by_test_id(root: &Element, id: &str) -> Element {
+    find(root, id).unwrap_or_else(|| panic!("no element with data-testid={id}"))
 }
 
 fn attr(root: &Element, id: &str, name: &str) -> String {
     by_test_id(root, id).get_attribute(name).unwrap_or_default()
+}
+
+/// The `data-state` of the status line, once the app has rendered it.
+fn status_state(root: &Element) -> Option<String> {
+    find(root, "status").and_then(|e| e.get_attribute("data-state"))
 }
 
 fn text(root: &Element, id: &str) -> String {
@@ -133,7 +142,7 @@ fn enlarge_pad(root: &Element) {
 async fn ready_app() -> Element {
     let root = mount(ModelSource::Bytes(Rc::new(common::MODEL.to_vec())));
     wait_until("the model to be ready", || {
-        attr(&root, "status", "data-state") == "ready"
+        status_state(&root).as_deref() == Some("ready")
     })
     .await;
     enlarge_pad(&root);
@@ -223,7 +232,7 @@ async fn corrupt_model_bytes_show_an_error_and_do_not_panic() {
     corrupt.truncate(corrupt.len() / 3);
     let root = mount(ModelSource::Bytes(Rc::new(corrupt)));
     wait_until("the error state", || {
-        attr(&root, "status", "data-state") == "error"
+        status_state(&root).as_deref() == Some("error")
     })
     .await;
     let message = text(&root, "status");
