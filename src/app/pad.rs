@@ -112,6 +112,15 @@ fn draw_polyline(canvas: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d, poi
     }
 }
 
+/// Draws the points just added to a stroke, on top of what is already on the canvas: the
+/// screen drawing grows by segments and is never redrawn whole while drawing.
+fn draw_new_points(canvas: &HtmlCanvasElement, points: &[Point]) {
+    if let Some(ctx) = context(canvas) {
+        prepare_pen(canvas, &ctx);
+        draw_polyline(canvas, &ctx, points);
+    }
+}
+
 /// Clears the canvas and draws every stroke.
 fn redraw(canvas: &HtmlCanvasElement, drawing: &Drawing) {
     let Some(ctx) = context(canvas) else { return };
@@ -212,11 +221,8 @@ pub fn pad(props: &PadProps) -> Html {
             d.active_pointer = Some(event.pointer_id());
             let point = pad_point(&canvas, &event);
             d.strokes.push(vec![point]);
-            if let Some(ctx) = context(&canvas) {
-                prepare_pen(&canvas, &ctx);
-                draw_polyline(&canvas, &ctx, &[point]);
-            }
             drop(d);
+            draw_new_points(&canvas, &[point]);
             on_draw.emit(());
         })
     };
@@ -255,10 +261,7 @@ pub fn pad(props: &PadProps) -> Html {
             segment.extend_from_slice(&new_points);
             stroke.extend(new_points);
             drop(d);
-            if let Some(ctx) = context(&canvas) {
-                prepare_pen(&canvas, &ctx);
-                draw_polyline(&canvas, &ctx, &segment);
-            }
+            draw_new_points(&canvas, &segment);
             on_draw.emit(());
         })
     };
