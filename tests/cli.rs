@@ -10,6 +10,15 @@ fn digitpad() -> Command {
     Command::new(env!("CARGO_BIN_EXE_digitpad"))
 }
 
+/// Fails the test with the command's stderr when it did not succeed.
+fn assert_succeeded(output: &std::process::Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
@@ -60,11 +69,7 @@ fn predict_reads_stroke_files() {
         .arg("--json")
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output);
     let digits: Vec<u64> = String::from_utf8_lossy(&output.stdout)
         .lines()
         .map(|l| {
@@ -102,11 +107,7 @@ fn predict_reads_images_of_any_size_and_polarity() {
         .arg(&path)
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output);
     let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(answer["digit"].as_u64(), Some(u64::from(label)));
 }
@@ -140,11 +141,7 @@ fn eval_reports_metrics_as_table_and_json() {
         .arg(&json_path)
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output);
     let table = String::from_utf8_lossy(&output.stdout);
     assert!(
         table.contains("macro F1") && table.contains("confusion"),
