@@ -7,9 +7,15 @@
 //! optional output 1 `probabilities` `[N, 10]` (softmax of the logits).
 
 use crate::digit::{DigitImage, CLASSES, PIXELS, SIDE};
+use crate::scores::{argmax, softmax};
 use prost::Message;
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
+
+/// Fingerprint ([`crate::fingerprint::fnv1a_hex`]) of `model/digitnet.onnx` when this crate
+/// was built (`"none"` without one): the web app checks that the model it fetches is the one
+/// it was built with, so that no cache can pair this code with another version's model.
+pub const SHIPPED_MODEL_FINGERPRINT: &str = env!("DIGITPAD_MODEL_FNV");
 
 /// Why a model could not be loaded or run.
 #[derive(Debug, thiserror::Error)]
@@ -49,34 +55,6 @@ impl Prediction {
     }
 }
 
-/// Index of the largest value (the first on ties); 0 for an empty slice.
-pub fn argmax(values: &[f32]) -> usize {
-    values
-        .iter()
-        .enumerate()
-        .fold((0, f32::NEG_INFINITY), |(best, best_v), (i, &v)| {
-            if v > best_v {
-                (i, v)
-            } else {
-                (best, best_v)
-            }
-        })
-        .0
-}
-
-/// Softmax of `logits`, computed stably.
-pub fn softmax(logits: &[f32; CLASSES]) -> [f32; CLASSES] {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut out = [0.0; CLASSES];
-    let mut sum = 0.0;
-    for (o, &l) in out.iter_mut().zip(logits) {
-        *o = (l - max).exp();
-        sum += *o;
-    }
-    out.iter_mut().for_each(|o| *o /= sum);
-    out
-}
-
 /// A loaded, optimized model ready to classify batches of a fixed size.
 pub struct Classifier {
     plan: std::sync::Arc<TypedSimplePlan>,
@@ -94,10 +72,10 @@ impl std::fmt::Debug for Classifier {
 }
 
 /// The tract ONNX front-end with only the operators this project uses
-/// (see [`crate::onnx_ops`]).
+/// (see [`crate::onnx::ops`]).
 pub fn onnx_runtime() -> tract_onnx::Onnx {
     let mut onnx = tract_onnx::Onnx::default();
-    crate::onnx_ops::register(&mut onnx.op_register);
+    crate::onnx::ops::register(&mut onnx.op_register);
     onnx
 }
 
@@ -131,16 +109,6 @@ impl Classifier {
         // the first real answer is as quick as the rest.
         classifier.classify_batch(&[DigitImage::default()])?;
         Ok(classifier)
-    }
-
-    /// The batch size the plan was optimized for.
-    pub fn batch(&self) -> usize {
-        self.batch
-    }
-
-    /// The file's `metadata_props` (architecture, data set, accuracy, ...), in file order.
-    pub fn metadata(&self) -> &[(String, String)] {
-        &self.metadata
     }
 
     /// One `metadata_props` value by key.
@@ -231,17 +199,5 @@ mod tests {
     fn garbage_bytes_are_a_decode_error() {
         let err = Classifier::from_onnx(b"definitely not onnx", 1).unwrap_err();
         assert!(matches!(err, ClassifierError::Decode(_)), "{err}");
-    }
-
-    #[test]
-    fn softmax_sums_to_one_and_keeps_order() {
-        let p = softmax(&[1.0, 2.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1000.0]);
-        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
-        assert_eq!(argmax(&p), 9);
-    }
-
-    #[test]
-    fn argmax_takes_the_first_of_ties() {
-        assert_eq!(argmax(&[0.1, 0.5, 0.5]), 1);
     }
 }

@@ -2,8 +2,8 @@
 //! macro F1 and one-vs-rest ROC-AUC (the seed's metrics), computed from labels and predicted
 //! probabilities. Pure functions, shared by `eval`, the trainer and the tests.
 
-use crate::classifier::argmax;
 use crate::digit::CLASSES;
+use crate::scores::argmax;
 use serde::{Deserialize, Serialize};
 
 /// Metrics of one class against the rest.
@@ -32,9 +32,11 @@ pub struct EvalReport {
     pub correct: usize,
     /// `correct / count`.
     pub accuracy: f64,
-    /// Unweighted mean of the per-class F1 scores.
+    /// Unweighted mean of the F1 scores of the classes that occur among the labels or the
+    /// predictions (what scikit-learn's `f1_score(average="macro")` averages over).
     pub macro_f1: f64,
-    /// Unweighted mean of the per-class ROC-AUCs.
+    /// Unweighted mean of the one-vs-rest ROC-AUCs of the classes that have both positive
+    /// and negative examples among the labels (the others have no defined AUC).
     pub macro_roc_auc: f64,
     /// `confusion[true][predicted]` counts.
     pub confusion: Vec<Vec<usize>>,
@@ -79,13 +81,28 @@ pub fn evaluate(labels: &[u8], probabilities: &[[f32; CLASSES]]) -> EvalReport {
             }
         })
         .collect();
-    let mean = |f: fn(&ClassMetrics) -> f64| per_class.iter().map(f).sum::<f64>() / CLASSES as f64;
+    let predicted = |class: usize| (0..CLASSES).any(|t| confusion[t][class] > 0);
+    let mean = |values: Vec<f64>| ratio(values.iter().sum(), values.len() as f64);
+    let macro_f1 = mean(
+        per_class
+            .iter()
+            .filter(|m| m.support > 0 || predicted(m.class))
+            .map(|m| m.f1)
+            .collect(),
+    );
+    let macro_roc_auc = mean(
+        per_class
+            .iter()
+            .filter(|m| m.support > 0 && m.support < count)
+            .map(|m| m.roc_auc)
+            .collect(),
+    );
     EvalReport {
         count,
         correct,
         accuracy: ratio(correct as f64, count as f64),
-        macro_f1: mean(|m| m.f1),
-        macro_roc_auc: mean(|m| m.roc_auc),
+        macro_f1,
+        macro_roc_auc,
         confusion,
         per_class,
     }
@@ -211,9 +228,19 @@ mod tests {
         assert!((c1.f1 - 0.8).abs() < 1e-12, "{}", c1.f1);
         // Class 2: never predicted: precision 0 (zero division), recall 0, F1 0.
         assert_eq!((r.per_class[2].precision, r.per_class[2].f1), (0.0, 0.0));
-        // Classes 3-9 have no support: all zero, as sklearn's zero_division=0.
-        let expected_macro = (2.0 / 3.0 + 0.8) / 10.0;
-        assert!((r.macro_f1 - expected_macro).abs() < 1e-12);
+        // Classes 3-9 occur neither as labels nor as predictions: sklearn leaves them out of
+        // the macro average, f1_score([0,0,0,1,1,2], [0,0,1,1,1,0], average="macro")
+        // == (2/3 + 0.8 + 0) / 3 == 0.48888...
+        let expected_macro = (2.0 / 3.0 + 0.8 + 0.0) / 3.0;
+        assert!(
+            (r.macro_f1 - expected_macro).abs() < 1e-12,
+            "{}",
+            r.macro_f1
+        );
+        // Macro ROC-AUC over the three classes that have labels: each is separated perfectly
+        // or not by these near-one-hot scores; a class without labels would add a 0.5.
+        let aucs: Vec<f64> = (0..3).map(|c| r.per_class[c].roc_auc).collect();
+        assert!((r.macro_roc_auc - aucs.iter().sum::<f64>() / 3.0).abs() < 1e-12);
         assert!(r.to_table().contains("accuracy 0.6667 (4/6)"));
     }
 }

@@ -248,11 +248,6 @@ fn area_weights(
         .collect()
 }
 
-/// Converts 8-bit grey levels into the 0..=1 values [`GrayImage`] takes.
-pub fn gray_from_bytes(bytes: &[u8]) -> Vec<f32> {
-    bytes.iter().map(|&b| f32::from(b) / 255.0).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ pub fn bars(props: &BarsProps) -> Html {
     let top = props
         .probabilities
         .as_ref()
-        .map(|p| crate::classifier::argmax(p));
+        .map(|p| crate::scores::argmax(p));
     html! {
         <ol class="bars" aria-label="Probability of each digit">
             { for (0..CLASSES).map(|digit| {

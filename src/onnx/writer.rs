@@ -3,7 +3,7 @@
 //!
 //! The file: IR version 7, opset 13 (loadable by onnxruntime and onnxruntime-web 1.x, and by
 //! tract); input `image` f32 `[N, 1, 28, 28]`; outputs `logits` and `probabilities` f32
-//! `[N, 10]`; a dynamic batch `N`; only the operators in [`crate::onnx_ops::SUPPORTED_OPS`].
+//! `[N, 10]`; a dynamic batch `N`; only the operators in [`crate::onnx::ops::SUPPORTED_OPS`].
 
 use prost::Message;
 use tract_onnx::pb::{
@@ -133,18 +133,39 @@ fn node(
     }
 }
 
+/// Why a list of layers cannot be written as this project's model.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EncodeError {
+    /// The `logits` output is the last layer's output, and only a dense layer to the 10
+    /// classes makes logits.
+    #[error("the last layer must be a dense layer with {CLASSES} outputs (it makes `logits`); found {0}")]
+    NoLogits(String),
+}
+
 /// Encodes `layers` (ending with the 10-way dense layer) as an ONNX model.
 /// `metadata` becomes the file's `metadata_props`; `doc` its `doc_string`.
-pub fn encode(layers: &[OnnxLayer], metadata: &[(String, String)], doc: &str) -> Vec<u8> {
+pub fn encode(
+    layers: &[OnnxLayer],
+    metadata: &[(String, String)],
+    doc: &str,
+) -> Result<Vec<u8>, EncodeError> {
+    match layers.last() {
+        Some(OnnxLayer::Dense { outputs, .. }) if *outputs == CLASSES => {}
+        Some(OnnxLayer::Dense { outputs, .. }) => {
+            return Err(EncodeError::NoLogits(format!(
+                "a dense layer with {outputs} outputs"
+            )))
+        }
+        Some(other) => return Err(EncodeError::NoLogits(format!("{other:?}"))),
+        None => return Err(EncodeError::NoLogits("no layers".into())),
+    }
     let mut nodes = Vec::new();
     let mut initializers = Vec::new();
     let mut current = INPUT_NAME.to_string();
-    let last_dense = layers
-        .iter()
-        .rposition(|l| matches!(l, OnnxLayer::Dense { .. }));
+    let last = layers.len() - 1;
     for (index, layer) in layers.iter().enumerate() {
         let prefix = format!("l{index}");
-        let output = if Some(index) == last_dense {
+        let output = if index == last {
             LOGITS_NAME.to_string()
         } else {
             format!("{prefix}_out")
@@ -291,5 +312,45 @@ pub fn encode(layers: &[OnnxLayer], metadata: &[(String, String)], doc: &str) ->
             .collect(),
         ..Default::default()
     };
-    model.encode_to_vec()
+    Ok(model.encode_to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dense(inputs: usize, outputs: usize) -> OnnxLayer {
+        OnnxLayer::Dense {
+            weight: vec![0.0; inputs * outputs],
+            bias: vec![0.0; outputs],
+            inputs,
+            outputs,
+        }
+    }
+
+    #[test]
+    fn layers_must_end_with_the_ten_way_dense_layer() {
+        let no_logits = [OnnxLayer::Flatten, dense(784, 10), OnnxLayer::Relu];
+        assert!(matches!(
+            encode(&no_logits, &[], ""),
+            Err(EncodeError::NoLogits(found)) if found == "Relu"
+        ));
+        let wrong_width = [OnnxLayer::Flatten, dense(784, 7)];
+        assert!(encode(&wrong_width, &[], "").is_err());
+        assert!(encode(&[], &[], "").is_err());
+    }
+
+    #[test]
+    fn the_last_dense_layer_produces_the_logits_output() {
+        let bytes = encode(&[OnnxLayer::Flatten, dense(784, 10)], &[], "").unwrap();
+        let model = ModelProto::decode(bytes.as_slice()).unwrap();
+        let graph = model.graph.unwrap();
+        let produced: Vec<&str> = graph
+            .node
+            .iter()
+            .flat_map(|n| n.output.iter().map(String::as_str))
+            .collect();
+        assert!(produced.contains(&LOGITS_NAME));
+        assert!(produced.contains(&PROBABILITIES_NAME));
+    }
 }

@@ -1,0 +1,407 @@
+//! The ONNX operators this project's models use, and only those: the reading half of
+//! [`crate::onnx`].
+//!
+//! The parsers below follow tract-onnx's own (`tract-onnx/src/ops/nn/mod.rs` and its
+//! neighbours, tract is MIT OR Apache-2.0) closely: same attributes, same defaults, same
+//! tract operators, so that a model means here what it means under `tract_onnx::onnx()`.
+//! The tests check that claim by building every case with both registries and comparing.
+//!
+//! `tract_onnx::onnx()` registers every operator tract knows (recurrent nets, FFTs, tree
+//! ensembles, quantization, random generators, ...), and because the registry holds a pointer
+//! to each builder, all of that code is linked into the web app even though a small CNN
+//! never calls it. Registering just the operators below keeps it out. The exporter writes only
+//! these operators; a model that needs another one fails to load with a message naming it.
+
+use tract_onnx::model::{OnnxOpRegister, ParsingContext};
+use tract_onnx::pb::NodeProto;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::internal::*;
+use tract_onnx::tract_hir::ops::{self, cnn, nn};
+
+/// Builds one tract operator from one ONNX node.
+type Built = TractResult<(Box<dyn InferenceOp>, Vec<String>)>;
+
+/// The operator names [`register`] handles, for error messages and documentation.
+pub const SUPPORTED_OPS: &[&str] = &[
+    "Add",
+    "Conv",
+    "Flatten",
+    "GlobalAveragePool",
+    "MatMul",
+    "MaxPool",
+    "Relu",
+    "Reshape",
+    "Softmax",
+];
+
+/// Registers the operators in [`SUPPORTED_OPS`].
+pub fn register(reg: &mut OnnxOpRegister) {
+    reg.insert("Add", |_, _| Ok((ops::math::Add.into_hir(), vec![])));
+    reg.insert("Conv", conv);
+    reg.insert("Flatten", flatten);
+    reg.insert("GlobalAveragePool", |_, _| {
+        Ok((expand(nn::GlobalAvgPool), vec![]))
+    });
+    reg.insert("MatMul", |_, _| {
+        Ok((expand(ops::matmul::MatMulInference::default()), vec![]))
+    });
+    reg.insert("MaxPool", max_pool);
+    reg.insert("Relu", |_, _| {
+        Ok((expand(ops::activations::Clip::new(Some(0.0), None)), vec![]))
+    });
+    reg.insert("Reshape", |_, node| {
+        let allow_zero = node.get_attr_opt::<i64>("allowzero")?.unwrap_or(0) != 0;
+        Ok((expand(ops::array::Reshape::new(allow_zero)), vec![]))
+    });
+    reg.insert("Softmax", softmax);
+}
+
+/// ONNX explicit padding, `auto_pad` or none, for a convolution (`pool_rules = false`) or a
+/// pooling (`pool_rules = true`, which honours `ceil_mode`).
+fn padding(node: &NodeProto, pool_rules: bool) -> TractResult<cnn::PaddingSpec> {
+    let rank = node.get_attr_tvec::<usize>("kernel_shape").map(|k| k.len());
+    let ceil_mode = node.get_attr_opt::<isize>("ceil_mode")?.unwrap_or(0) == 1;
+    if let Some(pads) = node.get_attr_opt_tvec::<usize>("pads")? {
+        let half = pads.len() / 2;
+        let (before, after) = (pads[..half].into(), pads[half..].into());
+        return Ok(if pool_rules {
+            cnn::PaddingSpec::ExplicitOnnxPool(before, after, ceil_mode)
+        } else {
+            cnn::PaddingSpec::Explicit(before, after)
+        });
+    }
+    Ok(
+        match node.get_attr_opt::<&str>("auto_pad")?.unwrap_or("NOTSET") {
+            "VALID" => cnn::PaddingSpec::Valid,
+            "SAME_UPPER" => cnn::PaddingSpec::SameUpper,
+            "SAME_LOWER" => cnn::PaddingSpec::SameLower,
+            "NOTSET" => match rank {
+                Ok(rank) if pool_rules => {
+                    cnn::PaddingSpec::ExplicitOnnxPool(tvec!(0; rank), tvec!(0; rank), ceil_mode)
+                }
+                Ok(rank) => cnn::PaddingSpec::Explicit(tvec!(0; rank), tvec!(0; rank)),
+                Err(_) => cnn::PaddingSpec::Valid,
+            },
+            other => bail!(
+                "{}: auto_pad {other:?} is not an ONNX padding mode",
+                node.name
+            ),
+        },
+    )
+}
+
+fn conv(_: &ParsingContext, node: &NodeProto) -> Built {
+    let mut op = cnn::Conv::default().padding(padding(node, false)?);
+    if let Some(kernel_shape) = node.get_attr_opt_tvec("kernel_shape")? {
+        op = op.kernel_shape(kernel_shape);
+    }
+    if let Some(group) = node.get_attr_opt("group")? {
+        op = op.group(group);
+    }
+    if let Some(dilations) = node.get_attr_opt_tvec("dilations")? {
+        op = op.dilations(dilations);
+    }
+    if let Some(strides) = node.get_attr_opt_tvec("strides")? {
+        op = op.strides(strides);
+    }
+    if node.input.len() == 3 {
+        op = op.bias_input(2);
+    }
+    Ok((expand(op), vec![]))
+}
+
+fn max_pool(_: &ParsingContext, node: &NodeProto) -> Built {
+    if node.output.len() > 1 {
+        bail!(
+            "{}: MaxPool with an Indices output is not supported",
+            node.name
+        );
+    }
+    let pool_spec = cnn::PoolSpec::new(
+        nn::DataFormat::NCHW,
+        node.get_attr_tvec("kernel_shape")?,
+        padding(node, true)?,
+        node.get_attr_opt_tvec("dilations")?,
+        node.get_attr_opt_tvec("strides")?,
+        0,
+        0,
+    );
+    Ok((expand(cnn::HirMaxPool::new(pool_spec, None)), vec![]))
+}
+
+fn flatten(_: &ParsingContext, node: &NodeProto) -> Built {
+    let axis: i64 = node.get_attr_opt("axis")?.unwrap_or(1);
+    Ok((expand(ops::array::Flatten::new(axis)), vec![]))
+}
+
+fn softmax(ctx: &ParsingContext, node: &NodeProto) -> Built {
+    let axis = node.get_attr_opt("axis")?;
+    if ctx.onnx_operator_set_version < 13 {
+        bail!(
+            "{}: Softmax before opset 13 (this file: {}) is not supported",
+            node.name,
+            ctx.onnx_operator_set_version
+        );
+    }
+    Ok((expand(nn::Softmax::new(axis.unwrap_or(-1))), vec![]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tract_onnx::pb::{attribute_proto::AttributeType, AttributeProto, ModelProto};
+
+    fn ints(name: &str, values: &[i64]) -> AttributeProto {
+        AttributeProto {
+            name: name.into(),
+            r#type: AttributeType::Ints as i32,
+            ints: values.to_vec(),
+            ..Default::default()
+        }
+    }
+
+    fn int(name: &str, value: i64) -> AttributeProto {
+        AttributeProto {
+            name: name.into(),
+            r#type: AttributeType::Int as i32,
+            i: value,
+            ..Default::default()
+        }
+    }
+
+    fn string(name: &str, value: &str) -> AttributeProto {
+        AttributeProto {
+            name: name.into(),
+            r#type: AttributeType::String as i32,
+            s: value.as_bytes().to_vec(),
+            ..Default::default()
+        }
+    }
+
+    fn node(op: &str, inputs: usize, attributes: Vec<AttributeProto>) -> NodeProto {
+        NodeProto {
+            op_type: op.into(),
+            name: format!("test_{op}"),
+            input: (0..inputs).map(|i| format!("in{i}")).collect(),
+            output: vec!["out".into()],
+            attribute: attributes,
+            ..Default::default()
+        }
+    }
+
+    fn pads(before: &[usize], after: &[usize]) -> (TVec<usize>, TVec<usize>) {
+        (before.into(), after.into())
+    }
+
+    #[test]
+    fn explicit_pads_split_into_before_and_after() {
+        let conv = node(
+            "Conv",
+            2,
+            vec![ints("kernel_shape", &[3, 3]), ints("pads", &[1, 2, 3, 4])],
+        );
+        let (before, after) = pads(&[1, 2], &[3, 4]);
+        assert_eq!(
+            padding(&conv, false).unwrap(),
+            cnn::PaddingSpec::Explicit(before.clone(), after.clone())
+        );
+        assert_eq!(
+            padding(&conv, true).unwrap(),
+            cnn::PaddingSpec::ExplicitOnnxPool(before, after, false)
+        );
+    }
+
+    #[test]
+    fn every_auto_pad_mode() {
+        let with = |mode: &str| {
+            node(
+                "Conv",
+                2,
+                vec![ints("kernel_shape", &[3, 3]), string("auto_pad", mode)],
+            )
+        };
+        assert_eq!(
+            padding(&with("VALID"), false).unwrap(),
+            cnn::PaddingSpec::Valid
+        );
+        assert_eq!(
+            padding(&with("SAME_UPPER"), false).unwrap(),
+            cnn::PaddingSpec::SameUpper
+        );
+        assert_eq!(
+            padding(&with("SAME_LOWER"), false).unwrap(),
+            cnn::PaddingSpec::SameLower
+        );
+        let (zeros, _) = pads(&[0, 0], &[]);
+        assert_eq!(
+            padding(&with("NOTSET"), false).unwrap(),
+            cnn::PaddingSpec::Explicit(zeros.clone(), zeros.clone())
+        );
+        assert_eq!(
+            padding(&with("NOTSET"), true).unwrap(),
+            cnn::PaddingSpec::ExplicitOnnxPool(zeros.clone(), zeros, false)
+        );
+        let err = padding(&with("SIDEWAYS"), false).unwrap_err().to_string();
+        assert!(err.contains("SIDEWAYS"), "{err}");
+        // No kernel shape to size the zero padding: valid, as tract does.
+        let bare = node("Conv", 2, vec![]);
+        assert_eq!(padding(&bare, false).unwrap(), cnn::PaddingSpec::Valid);
+    }
+
+    #[test]
+    fn ceil_mode_reaches_pooling_only() {
+        let pool = |ceil: i64| {
+            node(
+                "MaxPool",
+                1,
+                vec![
+                    ints("kernel_shape", &[2, 2]),
+                    ints("pads", &[0, 0, 1, 1]),
+                    int("ceil_mode", ceil),
+                ],
+            )
+        };
+        let (before, after) = pads(&[0, 0], &[1, 1]);
+        assert_eq!(
+            padding(&pool(1), true).unwrap(),
+            cnn::PaddingSpec::ExplicitOnnxPool(before.clone(), after.clone(), true)
+        );
+        assert_eq!(
+            padding(&pool(0), true).unwrap(),
+            cnn::PaddingSpec::ExplicitOnnxPool(before.clone(), after.clone(), false)
+        );
+        assert_eq!(
+            padding(&pool(1), false).unwrap(),
+            cnn::PaddingSpec::Explicit(before, after)
+        );
+    }
+
+    #[test]
+    fn supported_ops_is_exactly_what_register_installs() {
+        let mut reg = OnnxOpRegister::default();
+        register(&mut reg);
+        let mut installed: Vec<&str> = reg.0.keys().map(String::as_str).collect();
+        installed.sort_unstable();
+        let mut listed = SUPPORTED_OPS.to_vec();
+        listed.sort_unstable();
+        assert_eq!(installed, listed);
+    }
+
+    /// Every case, built by this registry and by tract-onnx's full one, gives the same
+    /// operator.
+    #[test]
+    fn each_parser_builds_what_tract_onnx_builds() {
+        let cases = vec![
+            node("Add", 2, vec![]),
+            node("Relu", 1, vec![]),
+            node("MatMul", 2, vec![]),
+            node("GlobalAveragePool", 1, vec![]),
+            node(
+                "Conv",
+                3,
+                vec![ints("kernel_shape", &[3, 3]), ints("pads", &[1, 1, 1, 1])],
+            ),
+            node(
+                "Conv",
+                2,
+                vec![
+                    ints("kernel_shape", &[5, 5]),
+                    string("auto_pad", "SAME_UPPER"),
+                ],
+            ),
+            node(
+                "Conv",
+                3,
+                vec![
+                    ints("kernel_shape", &[3, 3]),
+                    ints("strides", &[2, 2]),
+                    ints("dilations", &[2, 2]),
+                    int("group", 1),
+                    string("auto_pad", "VALID"),
+                ],
+            ),
+            node(
+                "MaxPool",
+                1,
+                vec![ints("kernel_shape", &[2, 2]), ints("strides", &[2, 2])],
+            ),
+            node(
+                "MaxPool",
+                1,
+                vec![
+                    ints("kernel_shape", &[3, 3]),
+                    ints("pads", &[1, 1, 1, 1]),
+                    int("ceil_mode", 1),
+                ],
+            ),
+            node(
+                "MaxPool",
+                1,
+                vec![
+                    ints("kernel_shape", &[2, 2]),
+                    string("auto_pad", "SAME_LOWER"),
+                ],
+            ),
+            node("Flatten", 1, vec![]),
+            node("Flatten", 1, vec![int("axis", 2)]),
+            node("Reshape", 2, vec![]),
+            node("Reshape", 2, vec![int("allowzero", 1)]),
+            node("Softmax", 1, vec![int("axis", 1)]),
+            node("Softmax", 1, vec![]),
+        ];
+        let mut ours = tract_onnx::Onnx::default();
+        register(&mut ours.op_register);
+        let theirs = tract_onnx::onnx();
+        let model = ModelProto::default();
+        let context = |framework| ParsingContext {
+            onnx_operator_set_version: 13,
+            framework,
+            model: &model,
+            parent_graphs: vec![],
+            model_dir: None,
+            template: InferenceModel::default(),
+        };
+        let (our_ctx, their_ctx) = (context(&ours), context(&theirs));
+        for case in &cases {
+            let build = |onnx: &tract_onnx::Onnx, ctx: &ParsingContext| {
+                let builder = onnx.op_register.0[&case.op_type];
+                let (op, extra) = builder(ctx, case).unwrap();
+                format!("{op:?} {extra:?}")
+            };
+            assert_eq!(
+                build(&ours, &our_ctx),
+                build(&theirs, &their_ctx),
+                "{} {:?}",
+                case.op_type,
+                case.attribute
+            );
+        }
+    }
+
+    #[test]
+    fn unsupported_forms_are_refused_by_name() {
+        let mut two_outputs = node("MaxPool", 1, vec![ints("kernel_shape", &[2, 2])]);
+        two_outputs.output.push("indices".into());
+        let model = ModelProto::default();
+        let onnx = tract_onnx::Onnx::default();
+        let mut ctx = ParsingContext {
+            onnx_operator_set_version: 13,
+            framework: &onnx,
+            model: &model,
+            parent_graphs: vec![],
+            model_dir: None,
+            template: InferenceModel::default(),
+        };
+        let err = max_pool(&ctx, &two_outputs).err().unwrap().to_string();
+        assert!(
+            err.contains("test_MaxPool") && err.contains("Indices"),
+            "{err}"
+        );
+        ctx.onnx_operator_set_version = 11;
+        let err = softmax(&ctx, &node("Softmax", 1, vec![]))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("opset 13"), "{err}");
+    }
+}
