@@ -1,21 +1,25 @@
 //! The native command line: `train`, `eval`, `predict`, `export`, `bench`.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use crate::classifier::Classifier;
+use crate::files::write_atomically;
 use crate::preprocess::{self, GrayImage};
 use crate::strokes::parse_strokes;
 use crate::train::augment::Augmentation;
 use crate::train::checkpoint;
+use crate::train::config::{OptimizerKind, Schedule, TrainConfig};
 use crate::train::data::{self, Dataset, Split};
 use crate::train::device::DeviceChoice;
+use crate::train::evaluation::{evaluate_onnx, EvalFile};
 use crate::train::model::Architecture;
 use crate::train::run::{self, RunOptions};
-use crate::train::training::{OptimizerKind, Schedule, TrainConfig};
 use crate::DigitImage;
 
 /// Train, evaluate and run the digit recognizer's CNN.
@@ -44,6 +48,16 @@ enum Command {
     /// Write the first COUNT test images as a gzipped IDX fixture (for the test suite).
     #[command(hide = true)]
     Fixture(FixtureArgs),
+    /// Redraw a model folder's pictures from its history.json and metrics.json.
+    #[command(hide = true)]
+    Pictures(PicturesArgs),
+}
+
+#[derive(Args, Debug)]
+struct PicturesArgs {
+    /// The model folder.
+    #[arg(default_value = "model")]
+    dir: PathBuf,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -189,7 +203,30 @@ pub fn main() -> Result<()> {
         Command::Export(args) => export(args),
         Command::Bench(args) => bench(args),
         Command::Fixture(args) => fixture(args),
+        Command::Pictures(args) => pictures(args),
     }
+}
+
+fn pictures(args: PicturesArgs) -> Result<()> {
+    let read = |name: &str| -> Result<Vec<u8>> {
+        let path = args.dir.join(name);
+        std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
+    };
+    let history = serde_json::from_slice(&read("history.json")?).with_context(|| {
+        format!(
+            "{}: not a training history",
+            args.dir.join("history.json").display()
+        )
+    })?;
+    let eval: EvalFile = serde_json::from_slice(&read("metrics.json")?).with_context(|| {
+        format!(
+            "{}: not a metrics file",
+            args.dir.join("metrics.json").display()
+        )
+    })?;
+    run::write_pictures(&args.dir, &history, &eval.report, eval.dataset)?;
+    eprintln!("redrew the pictures in {}", args.dir.display());
+    Ok(())
 }
 
 fn command_line() -> String {
@@ -201,17 +238,13 @@ fn command_line() -> String {
 }
 
 fn train(args: TrainArgs) -> Result<()> {
-    let default_lr = match args.optimizer {
-        OptimizerKind::Adam => 0.004,
-        OptimizerKind::Sgd => 0.05,
-    };
     let config = TrainConfig {
         architecture: args.architecture,
         dataset: args.data.dataset,
         epochs: args.epochs,
         batch_size: args.batch_size.max(1),
         optimizer: args.optimizer,
-        learning_rate: args.lr.unwrap_or(default_lr),
+        learning_rate: args.lr.unwrap_or(args.optimizer.default_learning_rate()),
         momentum: args.momentum,
         weight_decay: args.weight_decay,
         schedule: args.schedule,
@@ -245,8 +278,30 @@ fn train(args: TrainArgs) -> Result<()> {
             resume: args.resume,
             command: command_line(),
         },
+        &interrupt_flag(),
     )
 }
+
+/// Arms Ctrl-C: the first press asks the training loop to stop after the current step
+/// (keeping the last checkpoint), the second exits at once.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let handler_flag = flag.clone();
+    let installed = ctrlc::set_handler(move || {
+        if handler_flag.swap(true, Ordering::SeqCst) {
+            eprintln!("\nsecond Ctrl-C: exiting now");
+            std::process::exit(EXIT_INTERRUPTED.into());
+        }
+        eprintln!("\nCtrl-C: stopping after this step; the last checkpoint is kept (Ctrl-C again to exit now)");
+    });
+    if let Err(e) = installed {
+        eprintln!("warning: Ctrl-C handler not installed ({e}); Ctrl-C will end the run at once");
+    }
+    flag
+}
+
+/// Exit status of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 fn read_model(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("reading model {}", path.display()))
@@ -266,7 +321,7 @@ fn eval(args: EvalArgs) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let start = Instant::now();
-    let (eval, predictions) = run::evaluate_onnx(&bytes, &name, args.data.dataset, &test)
+    let (eval, predictions) = evaluate_onnx(&bytes, &name, args.data.dataset, &test)
         .with_context(|| format!("evaluating {}", args.model.display()))?;
     eprintln!(
         "{} on {} {} test images in {:.2} s",
@@ -279,12 +334,12 @@ fn eval(args: EvalArgs) -> Result<()> {
     let json = serde_json::to_string_pretty(&eval)?;
     match args.json.as_deref() {
         Some(p) if p == Path::new("-") => println!("{json}"),
-        Some(p) => data::write_atomically(p, json.as_bytes())?,
+        Some(p) => write_atomically(p, json.as_bytes())?,
         None => {}
     }
     if let Some(path) = &args.predictions {
         let lines: String = predictions.iter().map(|d| format!("{d}\n")).collect();
-        data::write_atomically(path, lines.as_bytes())?;
+        write_atomically(path, lines.as_bytes())?;
     }
     Ok(())
 }
@@ -449,7 +504,7 @@ fn fixture(args: FixtureArgs) -> Result<()> {
     ] {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         gz.write_all(&bytes)?;
-        data::write_atomically(&args.out.join(name), &gz.finish()?)?;
+        write_atomically(&args.out.join(name), &gz.finish()?)?;
     }
     eprintln!(
         "wrote {} test images to {}",

@@ -1,17 +1,24 @@
 //! digitpad: recognise hand-drawn digits with a small CNN.
 //!
 //! One crate, two targets. Both share the modules at the top: how a drawing becomes the
-//! model's 28x28 input ([`preprocess`]), how the model runs ([`classifier`], with tract), the
-//! MNIST file format ([`idx`]) and the metrics ([`metrics`]). The web app ([`app`], wasm32
-//! only) draws and predicts in the browser; the trainer ([`train`] and [`onnx_export`], native
-//! only) trains the model with burn and exports the ONNX file the web app ships.
+//! model's 28x28 input ([`preprocess`]), how the model runs ([`classifier`], with tract, reading
+//! ONNX through [`onnx`]), what its scores mean ([`scores`]), the MNIST file format ([`idx`])
+//! and the metrics ([`metrics`]). The web app ([`app`], wasm32 only) draws and predicts in the
+//! browser; the trainer ([`train`], native only) trains the model with burn and exports the
+//! ONNX file the web app ships, with [`onnx`]'s writer.
 
 pub mod classifier;
 pub mod digit;
+/// FNV-1a (64-bit): a small, dependency-free fingerprint of bytes. Not a cryptographic hash:
+/// it tells versions of a file apart (the page checks that the model it fetched is the one it
+/// was built with) and makes test fixtures comparable across targets. `build.rs` includes the
+/// same file to fingerprint the shipped model at build time.
+pub mod fingerprint;
 pub mod idx;
 pub mod metrics;
-pub mod onnx_ops;
+pub mod onnx;
 pub mod preprocess;
+pub mod scores;
 pub mod strokes;
 
 #[cfg(target_arch = "wasm32")]
@@ -20,7 +27,7 @@ pub mod app;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 #[cfg(not(target_arch = "wasm32"))]
-pub mod onnx_export;
+pub mod files;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod train;
 

@@ -8,8 +8,13 @@ fn main() {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {
+    use digitpad::train::run::Interrupted;
     match digitpad::cli::main() {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if e.is::<Interrupted>() => {
+            eprintln!("{e}");
+            std::process::ExitCode::from(digitpad::cli::EXIT_INTERRUPTED)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE

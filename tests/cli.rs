@@ -23,18 +23,18 @@ fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-/// A data folder that looks like MNIST but holds the 500-image fixture as both splits.
-fn fixture_data_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("digitpad-cli-data-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+/// A data folder that looks like MNIST but holds the 500-image fixture as both splits
+/// (removed when the returned guard drops).
+fn fixture_data_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
     for split in ["train", "t10k"] {
         std::fs::write(
-            dir.join(format!("{split}-images-idx3-ubyte.gz")),
+            dir.path().join(format!("{split}-images-idx3-ubyte.gz")),
             common::MNIST_IMAGES,
         )
         .unwrap();
         std::fs::write(
-            dir.join(format!("{split}-labels-idx1-ubyte.gz")),
+            dir.path().join(format!("{split}-labels-idx1-ubyte.gz")),
             common::MNIST_LABELS,
         )
         .unwrap();
@@ -99,7 +99,8 @@ fn predict_reads_images_of_any_size_and_polarity() {
         };
         image::Luma([(240.0 - 220.0 * ink) as u8])
     });
-    let path = std::env::temp_dir().join(format!("digitpad-cli-{}.png", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("written-digit.png");
     page.save(&path).unwrap();
     let output = digitpad()
         .args(["predict", "--json"])
@@ -114,7 +115,8 @@ fn predict_reads_images_of_any_size_and_polarity() {
 
 #[test]
 fn predict_reports_unreadable_inputs_clearly() {
-    let path = std::env::temp_dir().join(format!("digitpad-cli-{}.png", std::process::id() + 1));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("not-an-image.png");
     std::fs::write(&path, b"not an image").unwrap();
     let output = digitpad()
         .arg("predict")
@@ -131,12 +133,12 @@ fn predict_reports_unreadable_inputs_clearly() {
 #[test]
 fn eval_reports_metrics_as_table_and_json() {
     let dir = fixture_data_dir();
-    let json_path = dir.join("report.json");
+    let json_path = dir.path().join("report.json");
     let output = digitpad()
         .arg("eval")
         .arg(repo("model/digitnet.onnx"))
         .arg("--data-dir")
-        .arg(&dir)
+        .arg(dir.path())
         .arg("--json")
         .arg(&json_path)
         .output()
@@ -152,18 +154,16 @@ fn eval_reports_metrics_as_table_and_json() {
     assert_eq!(report["report"]["count"], 500);
     assert!(report["report"]["accuracy"].as_f64().unwrap() >= 0.99);
     assert_eq!(report["report"]["per_class"].as_array().unwrap().len(), 10);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn missing_data_says_which_flag_to_set() {
-    let empty = std::env::temp_dir().join(format!("digitpad-cli-empty-{}", std::process::id()));
-    std::fs::create_dir_all(&empty).unwrap();
+    let empty = tempfile::tempdir().unwrap();
     let output = digitpad()
         .arg("eval")
         .arg(repo("model/digitnet.onnx"))
         .arg("--data-dir")
-        .arg(&empty)
+        .arg(empty.path())
         .output()
         .unwrap();
     assert!(!output.status.success());

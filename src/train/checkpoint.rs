@@ -15,9 +15,9 @@ use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
-use super::data::write_atomically;
+use super::config::{History, TrainConfig};
 use super::model::Network;
-use super::training::{History, TrainConfig};
+use crate::files::write_atomically;
 
 const STATE_FILE: &str = "state.json";
 

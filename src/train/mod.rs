@@ -1,12 +1,18 @@
-//! The native trainer: data, augmentation, networks, the training loop, checkpoints, plots,
-//! and the run that ties them to the exported model.
+//! The native trainer, one concern a file: [`config`] (what a run is), [`data`] (MNIST files,
+//! download, splits), [`augment`], [`model`] (networks as data), [`training`] (the loop),
+//! [`checkpoint`], [`to_onnx`] (trained network to ONNX, checked under tract),
+//! [`evaluation`], [`plots`], [`card`] (the model card) and [`run`], which ties them into the
+//! `train` command. Dependencies run one way: `config` and `model` depend on no other part.
 
 pub mod augment;
+pub mod card;
 pub mod checkpoint;
+pub mod config;
 pub mod data;
 pub mod device;
-pub mod export;
+pub mod evaluation;
 pub mod model;
 pub mod plots;
 pub mod run;
+pub mod to_onnx;
 pub mod training;

@@ -141,36 +141,95 @@ pub struct Cost {
     pub macs: usize,
 }
 
+/// One feature layer with the shapes it sees: what [`Spec::geometry`] walks out.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ShapedLayer {
+    /// The layer.
+    pub layer: Layer,
+    /// Channels coming in.
+    pub in_channels: usize,
+    /// Channels going out.
+    pub out_channels: usize,
+    /// Side of the (square) maps going out.
+    pub out_side: usize,
+}
+
+/// Every layer's shapes, from one walk over a [`Spec`]: the cost counter and the network
+/// builder both read this, so they cannot disagree.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Geometry {
+    /// The feature layers in order.
+    pub features: Vec<ShapedLayer>,
+    /// `(inputs, outputs)` of each dense layer, the final 10-way one included.
+    pub dense: Vec<(usize, usize)>,
+}
+
 impl Spec {
-    /// Parameters and MACs of one inference, computed from the shapes.
-    pub fn cost(&self) -> Cost {
+    /// Walks the layers from the 28x28 single-channel input and records each one's shapes.
+    pub fn geometry(&self) -> Geometry {
         let (mut channels, mut side) = (1usize, SIDE);
-        let (mut parameters, mut macs) = (0, 0);
-        for layer in &self.features {
-            match *layer {
-                Layer::Conv {
-                    out,
-                    kernel,
-                    padding,
-                    batch_norm,
-                } => {
-                    side = side + 2 * padding + 1 - kernel;
-                    let weights = out * channels * kernel * kernel;
-                    parameters += weights + out + if batch_norm { out } else { 0 };
-                    macs += weights * side * side;
-                    channels = out;
+        let features = self
+            .features
+            .iter()
+            .map(|&layer| {
+                let in_channels = channels;
+                match layer {
+                    Layer::Conv {
+                        out,
+                        kernel,
+                        padding,
+                        ..
+                    } => {
+                        side = side + 2 * padding + 1 - kernel;
+                        channels = out;
+                    }
+                    Layer::MaxPool => side /= 2,
                 }
-                Layer::MaxPool => side /= 2,
-            }
-        }
+                ShapedLayer {
+                    layer,
+                    in_channels,
+                    out_channels: channels,
+                    out_side: side,
+                }
+            })
+            .collect();
         let mut width = match self.head {
             Head::Flatten => channels * side * side,
             Head::GlobalAvgPool => channels,
         };
-        for &out in self.hidden.iter().chain(&[CLASSES]) {
-            parameters += width * out + out;
-            macs += width * out;
-            width = out;
+        let dense = self
+            .hidden
+            .iter()
+            .chain(&[CLASSES])
+            .map(|&out| {
+                let shape = (width, out);
+                width = out;
+                shape
+            })
+            .collect();
+        Geometry { features, dense }
+    }
+
+    /// Parameters and MACs of one inference, computed from the shapes.
+    pub fn cost(&self) -> Cost {
+        let geometry = self.geometry();
+        let (mut parameters, mut macs) = (0, 0);
+        for shaped in &geometry.features {
+            if let Layer::Conv {
+                out,
+                kernel,
+                batch_norm,
+                ..
+            } = shaped.layer
+            {
+                let weights = out * shaped.in_channels * kernel * kernel;
+                parameters += weights + out + if batch_norm { out } else { 0 };
+                macs += weights * shaped.out_side * shaped.out_side;
+            }
+        }
+        for &(inputs, outputs) in &geometry.dense {
+            parameters += inputs * outputs + outputs;
+            macs += inputs * outputs;
         }
         Cost { parameters, macs }
     }
@@ -243,26 +302,23 @@ pub struct Network {
 impl Network {
     /// A freshly initialized network (burn's default initializers) on `device`.
     pub fn new(spec: &Spec, device: &Device) -> Self {
-        let mut channels = 1;
-        let mut side = SIDE;
-        let features = spec
+        let geometry = spec.geometry();
+        let features = geometry
             .features
             .iter()
-            .map(|layer| match *layer {
+            .map(|shaped| match shaped.layer {
                 Layer::Conv {
                     out,
                     kernel,
                     padding,
                     batch_norm,
                 } => {
-                    let conv = Conv2dConfig::new([channels, out], [kernel, kernel])
+                    let conv = Conv2dConfig::new([shaped.in_channels, out], [kernel, kernel])
                         .with_padding(PaddingConfig2d::Explicit(
                             padding, padding, padding, padding,
                         ))
                         .with_bias(!batch_norm)
                         .init(device);
-                    channels = out;
-                    side = side + 2 * padding + 1 - kernel;
                     FeatureLayer::Conv(ConvBlock {
                         conv,
                         norm: batch_norm.then(|| BatchNormConfig::new(out).init(device)),
@@ -270,24 +326,14 @@ impl Network {
                     })
                 }
                 Layer::MaxPool => {
-                    side /= 2;
                     FeatureLayer::Pool(MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init())
                 }
             })
             .collect();
-        let mut width = match spec.head {
-            Head::Flatten => channels * side * side,
-            Head::GlobalAvgPool => channels,
-        };
-        let dense = spec
-            .hidden
+        let dense = geometry
+            .dense
             .iter()
-            .chain(&[CLASSES])
-            .map(|&out| {
-                let linear = LinearConfig::new(width, out).init(device);
-                width = out;
-                linear
-            })
+            .map(|&(inputs, outputs)| LinearConfig::new(inputs, outputs).init(device))
             .collect();
         Self {
             features,
@@ -338,6 +384,16 @@ mod tests {
         assert_eq!(cost.parameters, 93_322);
         // conv1 26*26*32*9 + conv2 11*11*64*288 + conv3 3*3*64*576 + 576*64 + 64*10
         assert_eq!(cost.macs, 194_688 + 2_230_272 + 331_776 + 36_864 + 640);
+    }
+
+    #[test]
+    fn geometry_of_the_shipped_network() {
+        let geometry = Architecture::Digitnet.spec().geometry();
+        let sides: Vec<usize> = geometry.features.iter().map(|l| l.out_side).collect();
+        assert_eq!(sides, [28, 14, 14, 14, 7, 7, 5]);
+        assert_eq!(geometry.features[2].in_channels, 16);
+        assert_eq!(geometry.features[3].in_channels, 32);
+        assert_eq!(geometry.dense, [(48, 10)]);
     }
 
     #[test]

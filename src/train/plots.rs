@@ -1,254 +1,216 @@
 //! Training pictures as standalone SVG files: loss and accuracy per epoch, and the
-//! confusion matrix. Written by hand (a few dozen lines) rather than through a plotting
-//! crate, so the trainer needs no font or image libraries.
+//! confusion matrix. Drawn with plotters' SVG backend, which needs no font files or system
+//! libraries (text stays text in the SVG; the viewer picks the font).
 
-use std::fmt::Write;
+use anyhow::{anyhow, Result};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::training::History;
+use super::config::{EpochRecord, History};
 
-const WIDTH: f64 = 640.0;
-const HEIGHT: f64 = 360.0;
-const MARGIN_LEFT: f64 = 64.0;
-const MARGIN_RIGHT: f64 = 150.0;
-const MARGIN_Y: f64 = 40.0;
-const COLOURS: [&str; 4] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"];
+const SIZE: (u32, u32) = (640, 360);
+const COLOURS: [RGBColor; 3] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+];
 
 /// One named series of `(epoch, value)` points.
 struct Series {
     name: &'static str,
-    points: Vec<(f64, f64)>,
+    points: Vec<(i32, f64)>,
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+/// plotters' drawing errors as this crate's errors.
+fn drawing<T, E: std::fmt::Debug>(result: Result<T, E>) -> Result<T> {
+    result.map_err(|e| anyhow!("drawing a chart: {e:?}"))
 }
 
-/// A line chart of several series against the epoch.
-fn line_chart(title: &str, y_label: &str, series: &[Series]) -> String {
-    let all: Vec<(f64, f64)> = series
+/// A line chart with dots of several series against the epoch.
+fn line_chart(title: &str, y_label: &str, series: &[Series]) -> Result<String> {
+    let values = series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
+    let (mut low, mut high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if !low.is_finite() {
+        (low, high) = (0.0, 1.0);
+    }
+    if high - low < 1e-9 {
+        high = low + 1.0;
+    }
+    let pad = (high - low) * 0.05;
+    let last_epoch = series
         .iter()
-        .flat_map(|s| s.points.iter().copied())
-        .collect();
-    let (x_max, mut y_min, mut y_max) = all.iter().fold(
-        (1.0f64, f64::INFINITY, f64::NEG_INFINITY),
-        |(xm, lo, hi), &(x, y)| (xm.max(x), lo.min(y), hi.max(y)),
-    );
-    if !y_min.is_finite() {
-        (y_min, y_max) = (0.0, 1.0);
-    }
-    if (y_max - y_min).abs() < 1e-9 {
-        y_max = y_min + 1.0;
-    }
-    let pad = (y_max - y_min) * 0.05;
-    let (y_min, y_max) = (y_min - pad, y_max + pad);
-    let plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT;
-    let plot_h = HEIGHT - 2.0 * MARGIN_Y;
-    let sx = |x: f64| {
-        MARGIN_LEFT
-            + if x_max > 1.0 {
-                (x - 1.0) / (x_max - 1.0)
-            } else {
-                0.5
-            } * plot_w
-    };
-    let sy = |y: f64| MARGIN_Y + (1.0 - (y - y_min) / (y_max - y_min)) * plot_h;
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .max()
+        .unwrap_or(1)
+        .max(2);
 
     let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">
-<rect width="100%" height="100%" fill="white"/>
-<text x="{}" y="22" font-size="15" text-anchor="middle">{}</text>
-<rect x="{MARGIN_LEFT}" y="{MARGIN_Y}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#999"/>
-"##,
-        MARGIN_LEFT + plot_w / 2.0,
-        escape(title)
-    );
-    for i in 0..=4 {
-        let y = y_min + (y_max - y_min) * f64::from(i) / 4.0;
-        let _ = writeln!(
-            svg,
-            r##"<line x1="{MARGIN_LEFT}" x2="{}" y1="{py:.1}" y2="{py:.1}" stroke="#eee"/><text x="{}" y="{:.1}" text-anchor="end">{}</text>"##,
-            MARGIN_LEFT + plot_w,
-            MARGIN_LEFT - 6.0,
-            sy(y) + 4.0,
-            format_tick(y),
-            py = sy(y)
-        );
-    }
-    let epochs = x_max as usize;
-    let step = epochs.div_ceil(10).max(1);
-    for e in (1..=epochs).step_by(step) {
-        let _ = writeln!(
-            svg,
-            r#"<text x="{:.1}" y="{}" text-anchor="middle">{e}</text>"#,
-            sx(e as f64),
-            HEIGHT - MARGIN_Y + 16.0
-        );
-    }
-    let _ = writeln!(
-        svg,
-        r#"<text x="{:.1}" y="{}" text-anchor="middle">epoch</text><text transform="translate(14 {:.1}) rotate(-90)" text-anchor="middle">{}</text>"#,
-        MARGIN_LEFT + plot_w / 2.0,
-        HEIGHT - 6.0,
-        MARGIN_Y + plot_h / 2.0,
-        escape(y_label)
-    );
-    for (i, s) in series.iter().enumerate() {
-        let colour = COLOURS[i % COLOURS.len()];
-        let points: Vec<String> = s
-            .points
-            .iter()
-            .map(|&(x, y)| format!("{:.1},{:.1}", sx(x), sy(y)))
-            .collect();
-        let _ = writeln!(
-            svg,
-            r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#,
-            points.join(" ")
-        );
-        for p in &s.points {
-            let _ = writeln!(
-                svg,
-                r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{colour}"/>"#,
-                sx(p.0),
-                sy(p.1)
-            );
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        drawing(root.fill(&WHITE))?;
+        let mut chart = drawing(
+            ChartBuilder::on(&root)
+                .caption(title, ("sans-serif", 21))
+                .margin(14)
+                .x_label_area_size(40)
+                .y_label_area_size(64)
+                .build_cartesian_2d(1..last_epoch, (low - pad)..(high + pad)),
+        )?;
+        drawing(
+            chart
+                .configure_mesh()
+                .x_desc("epoch")
+                .y_desc(y_label)
+                .x_labels(last_epoch.min(12) as usize)
+                .light_line_style(WHITE)
+                .draw(),
+        )?;
+        for (i, s) in series.iter().enumerate() {
+            let colour = COLOURS[i % COLOURS.len()];
+            drawing(chart.draw_series(LineSeries::new(
+                s.points.iter().copied(),
+                colour.stroke_width(2),
+            )))?
+            .label(s.name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2)));
+            drawing(
+                chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 3, colour.filled()))),
+            )?;
         }
-        let ly = MARGIN_Y + 10.0 + 20.0 * i as f64;
-        let lx = WIDTH - MARGIN_RIGHT + 12.0;
-        let _ = writeln!(
-            svg,
-            r#"<line x1="{lx}" x2="{}" y1="{ly}" y2="{ly}" stroke="{colour}" stroke-width="2"/><text x="{}" y="{}">{}</text>"#,
-            lx + 18.0,
-            lx + 24.0,
-            ly + 4.0,
-            escape(s.name)
-        );
+        drawing(
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::LowerRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(RGBColor(170, 170, 170))
+                .draw(),
+        )?;
+        drawing(root.present())?;
     }
-    svg.push_str("</svg>\n");
-    svg
+    Ok(svg)
 }
 
-fn format_tick(v: f64) -> String {
-    if v.abs() >= 10.0 {
-        format!("{v:.0}")
-    } else if v.abs() >= 1.0 {
-        format!("{v:.2}")
-    } else {
-        format!("{v:.3}")
-    }
-}
-
-/// Loss per epoch (training and validation).
-pub fn loss_chart(history: &History) -> String {
-    let series = |name, f: fn(&super::training::EpochRecord) -> Option<f64>| Series {
+/// The points of one optional metric, scaled.
+fn series(
+    history: &History,
+    name: &'static str,
+    scale: f64,
+    metric: fn(&EpochRecord) -> Option<f64>,
+) -> Series {
+    Series {
         name,
         points: history
             .epochs
             .iter()
-            .filter_map(|e| f(e).map(|v| (e.epoch as f64, v)))
+            .filter_map(|e| metric(e).map(|v| (e.epoch as i32, scale * v)))
             .collect(),
-    };
+    }
+}
+
+/// Loss per epoch (training and validation).
+pub fn loss_chart(history: &History) -> Result<String> {
     line_chart(
         "Loss per epoch",
         "cross-entropy",
         &[
-            series("train (augmented)", |e| Some(e.train_loss)),
-            series("validation", |e| e.val_loss),
+            series(history, "train (augmented)", 1.0, |e| Some(e.train_loss)),
+            series(history, "validation", 1.0, |e| e.val_loss),
         ],
     )
 }
 
 /// Accuracy per epoch (training, validation and test), in percent.
-pub fn accuracy_chart(history: &History) -> String {
-    let series = |name, f: fn(&super::training::EpochRecord) -> Option<f64>| Series {
-        name,
-        points: history
-            .epochs
-            .iter()
-            .filter_map(|e| f(e).map(|v| (e.epoch as f64, 100.0 * v)))
-            .collect(),
-    };
+pub fn accuracy_chart(history: &History) -> Result<String> {
     line_chart(
         "Accuracy per epoch",
         "accuracy (%)",
         &[
-            series("train (augmented)", |e| Some(e.train_accuracy)),
-            series("validation", |e| e.val_accuracy),
-            series("test", |e| e.test_accuracy),
+            series(history, "train (augmented)", 100.0, |e| {
+                Some(e.train_accuracy)
+            }),
+            series(history, "validation", 100.0, |e| e.val_accuracy),
+            series(history, "test", 100.0, |e| e.test_accuracy),
         ],
     )
 }
 
-/// The confusion matrix as a heat map with counts (rows: true class, columns: predicted).
-pub fn confusion_chart(confusion: &[Vec<usize>], class_names: &[&str]) -> String {
-    let n = confusion.len();
-    let cell = 40.0;
-    let left = 110.0;
-    let top = 70.0;
-    let size = cell * n as f64;
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">
-<rect width="100%" height="100%" fill="white"/>
-<text x="{cx}" y="22" font-size="15" text-anchor="middle">Confusion matrix (rows: true, columns: predicted)</text>"#,
-        w = left + size + 30.0,
-        h = top + size + 30.0,
-        cx = (left + size + 30.0) / 2.0
-    );
-    let off_diagonal_max = (0..n)
-        .flat_map(|t| (0..n).filter(move |&p| p != t).map(move |p| (t, p)))
-        .map(|(t, p)| confusion[t][p])
+/// The confusion matrix as a heat map with counts (rows: true class, columns: predicted):
+/// the diagonal in green, errors in red scaled by the largest error so that they stand out.
+pub fn confusion_chart(confusion: &[Vec<usize>], class_names: &[&str]) -> Result<String> {
+    const CELL: i32 = 40;
+    const LEFT: i32 = 110;
+    const TOP: i32 = 70;
+    let n = confusion.len() as i32;
+    let size = ((LEFT + CELL * n + 30) as u32, (TOP + CELL * n + 30) as u32);
+    let off_diagonal_max = confusion
+        .iter()
+        .enumerate()
+        .flat_map(|(t, row)| row.iter().enumerate().filter(move |(p, _)| *p != t))
+        .map(|(_, &count)| count)
         .max()
         .unwrap_or(0)
         .max(1);
-    for (i, name) in class_names.iter().enumerate().take(n) {
-        let c = left + cell * (i as f64 + 0.5);
-        let _ = writeln!(
-            svg,
-            r#"<text x="{c:.1}" y="{}" text-anchor="middle">{}</text><text x="{}" y="{:.1}" text-anchor="end">{}</text>"#,
-            top - 8.0,
-            escape(&short(name)),
-            left - 8.0,
-            top + cell * (i as f64 + 0.5) + 4.0,
-            escape(name)
-        );
-    }
-    for (t, row) in confusion.iter().enumerate() {
-        for (p, &count) in row.iter().enumerate() {
-            // Diagonal in green; errors in red, scaled by the largest error so they stand out.
-            let (fill, text) = if t == p {
-                ("#c7e9c0".to_string(), "#000")
-            } else if count == 0 {
-                ("#ffffff".to_string(), "#bbb")
-            } else {
-                let a = 0.15 + 0.85 * count as f64 / off_diagonal_max as f64;
-                (format!("rgba(214,39,40,{a:.2})"), "#000")
-            };
-            let (x, y) = (left + cell * p as f64, top + cell * t as f64);
-            let _ = writeln!(
-                svg,
-                r##"<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{fill}" stroke="#ddd"/><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="{text}">{count}</text>"##,
-                x + cell / 2.0,
-                y + cell / 2.0 + 4.0
-            );
+    let centred = |size: u32, colour: &'static RGBColor| {
+        TextStyle::from(("sans-serif", size).into_font())
+            .color(colour)
+            .pos(Pos::new(HPos::Center, VPos::Center))
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        drawing(root.fill(&WHITE))?;
+        drawing(root.draw(&Text::new(
+            "Confusion matrix (rows: true, columns: predicted)",
+            (size.0 as i32 / 2, 22),
+            centred(20, &BLACK),
+        )))?;
+        let label = TextStyle::from(("sans-serif", 16).into_font());
+        for (i, name) in class_names.iter().enumerate().take(n as usize) {
+            let middle = CELL * i as i32 + CELL / 2;
+            let short: String = name.chars().take(5).collect();
+            drawing(root.draw(&Text::new(
+                short,
+                (LEFT + middle, TOP - 12),
+                centred(16, &BLACK),
+            )))?;
+            drawing(root.draw(&Text::new(
+                name.to_string(),
+                (LEFT - 8, TOP + middle),
+                label.pos(Pos::new(HPos::Right, VPos::Center)),
+            )))?;
         }
+        for (t, row) in confusion.iter().enumerate() {
+            for (p, &count) in row.iter().enumerate() {
+                let (fill, ink) = if t == p {
+                    (RGBColor(199, 233, 192).to_rgba(), &BLACK)
+                } else if count == 0 {
+                    (WHITE.to_rgba(), &RGBColor(187, 187, 187))
+                } else {
+                    let alpha = 0.15 + 0.85 * count as f64 / off_diagonal_max as f64;
+                    (RGBColor(214, 39, 40).mix(alpha), &BLACK)
+                };
+                let (x, y) = (LEFT + CELL * p as i32, TOP + CELL * t as i32);
+                let corners = [(x, y), (x + CELL, y + CELL)];
+                drawing(root.draw(&Rectangle::new(corners, fill.filled())))?;
+                drawing(root.draw(&Rectangle::new(corners, RGBColor(221, 221, 221))))?;
+                drawing(root.draw(&Text::new(
+                    count.to_string(),
+                    (x + CELL / 2, y + CELL / 2),
+                    centred(16, ink),
+                )))?;
+            }
+        }
+        drawing(root.present())?;
     }
-    svg.push_str("</svg>\n");
-    svg
-}
-
-fn short(name: &str) -> String {
-    name.chars().take(5).collect()
+    Ok(svg)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::training::EpochRecord;
+    use crate::train::config::EpochRecord;
 
     #[test]
     fn charts_are_svg_with_one_point_per_epoch() {
@@ -266,10 +228,28 @@ mod tests {
         let history = History {
             epochs: vec![epoch(1, 0.9), epoch(2, 0.95), epoch(3, 0.99)],
         };
-        let svg = accuracy_chart(&history);
+        let svg = accuracy_chart(&history).unwrap();
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        // Three series (train, validation, test) of three epochs each.
         assert_eq!(svg.matches("<circle").count(), 9);
-        let cm = confusion_chart(&[vec![5, 1], vec![0, 7]], &["a", "b"]);
-        assert_eq!(cm.matches("<rect x=").count(), 4);
+        assert!(svg.contains("Accuracy per epoch") && svg.contains("validation"));
+        let loss = loss_chart(&history).unwrap();
+        assert_eq!(loss.matches("<circle").count(), 6);
+    }
+
+    #[test]
+    fn the_confusion_chart_shows_every_count() {
+        let cm = confusion_chart(&[vec![5, 1], vec![0, 7]], &["alpha", "beta"]).unwrap();
+        assert!(cm.starts_with("<svg") && cm.trim_end().ends_with("</svg>"));
+        let texts: Vec<&str> = cm
+            .split("</text>")
+            .filter_map(|chunk| chunk.rsplit_once('>').map(|(_, text)| text.trim()))
+            .collect();
+        for expected in ["5", "1", "0", "7", "alpha", "beta"] {
+            assert!(
+                texts.contains(&expected),
+                "{expected} missing from {texts:?}"
+            );
+        }
     }
 }

@@ -3,83 +3,52 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::{bail, Context, Result};
 use burn::tensor::Device;
-use serde::{Deserialize, Serialize};
 
+use super::card::model_card;
 use super::checkpoint;
-use super::data::{self, sha256_hex, write_atomically, Dataset, Split};
-use super::export::{export_checked, ParityReport};
+use super::config::{History, TrainConfig};
+use super::data::{self, Dataset, Split};
+use super::evaluation::evaluate_onnx;
 use super::model::Network;
 use super::plots;
-use super::training::{self, predict_logits, CheckpointPlan, History, TrainConfig, TrainData};
-use crate::classifier::Classifier;
+use super::to_onnx::export_checked;
+use super::training::{self, predict_logits, CheckpointPlan, TrainData};
+use crate::files::write_atomically;
 use crate::idx::LabeledImages;
-use crate::metrics::{evaluate, EvalReport};
+use crate::metrics::EvalReport;
 use crate::preprocess;
 
-/// What `metrics.json` holds, and what `eval --json` writes: the evaluation of one ONNX file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EvalFile {
-    /// File name of the model.
-    pub model: String,
-    /// SHA-256 of the model file.
-    pub sha256: String,
-    /// Size of the model file in bytes.
-    pub bytes: usize,
-    /// Data set evaluated on.
-    pub dataset: Dataset,
-    /// Which split (always the test split for `metrics.json`).
-    pub split: String,
-    /// The metrics.
-    pub report: EvalReport,
-}
-
-/// Evaluates ONNX `bytes` (named `model_name`) under tract on `set`; also returns the
-/// predicted class of each image.
-pub fn evaluate_onnx(
-    bytes: &[u8],
-    model_name: &str,
+/// Draws `loss.svg`, `accuracy.svg` and `confusion.svg` into the model folder `out`.
+pub fn write_pictures(
+    out: &Path,
+    history: &History,
+    report: &EvalReport,
     dataset: Dataset,
-    set: &LabeledImages,
-) -> Result<(EvalFile, Vec<usize>)> {
-    let classifier =
-        Classifier::from_onnx(bytes, 100).with_context(|| format!("loading {model_name}"))?;
-    let digits: Vec<_> = (0..set.len()).map(|i| set.digit(i)).collect();
-    let predictions = classifier.classify_batch(&digits)?;
-    let classes = predictions.iter().map(|p| p.digit()).collect();
-    let probabilities: Vec<_> = predictions.into_iter().map(|p| p.probabilities).collect();
-    let eval = EvalFile {
-        model: model_name.to_string(),
-        sha256: sha256_hex(bytes),
-        bytes: bytes.len(),
-        dataset,
-        split: "test".into(),
-        report: evaluate(&set.labels, &probabilities),
-    };
-    Ok((eval, classes))
+) -> Result<()> {
+    write_atomically(
+        &out.join("loss.svg"),
+        plots::loss_chart(history)?.as_bytes(),
+    )?;
+    write_atomically(
+        &out.join("accuracy.svg"),
+        plots::accuracy_chart(history)?.as_bytes(),
+    )?;
+    write_atomically(
+        &out.join("confusion.svg"),
+        plots::confusion_chart(&report.confusion, &dataset.class_names())?.as_bytes(),
+    )?;
+    Ok(())
 }
 
-/// Arms Ctrl-C: the first press asks the training loop to stop after the current step
-/// (keeping the last checkpoint), the second exits at once.
-pub fn interrupt_flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let handler_flag = flag.clone();
-    let installed = ctrlc::set_handler(move || {
-        if handler_flag.swap(true, Ordering::SeqCst) {
-            eprintln!("\nsecond Ctrl-C: exiting now");
-            std::process::exit(130);
-        }
-        eprintln!("\nCtrl-C: stopping after this step; the last checkpoint is kept (Ctrl-C again to exit now)");
-    });
-    if let Err(e) = installed {
-        eprintln!("warning: Ctrl-C handler not installed ({e}); Ctrl-C will end the run at once");
-    }
-    flag
-}
+/// The error a run returns when Ctrl-C stopped it: the last checkpoint is kept, and the
+/// command line exits with status 130 (the shell's convention for SIGINT).
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted: {0}")]
+pub struct Interrupted(pub String);
 
 /// Everything the `train` command needs beyond the training configuration.
 pub struct RunOptions {
@@ -128,8 +97,13 @@ pub fn load_data(config: &TrainConfig, data_dir: Option<&Path>) -> Result<TrainD
     })
 }
 
-/// Runs the `train` command end to end.
-pub fn run_training(config: &TrainConfig, options: &RunOptions) -> Result<()> {
+/// Runs the `train` command end to end. `interrupt` is the Ctrl-C flag: once it is set the
+/// run stops after the current step and returns [`Interrupted`].
+pub fn run_training(
+    config: &TrainConfig,
+    options: &RunOptions,
+    interrupt: &AtomicBool,
+) -> Result<()> {
     let device = config.device.device()?;
     let data = load_data(config, options.data_dir.as_deref())?;
     let spec = config.architecture.spec();
@@ -142,7 +116,6 @@ pub fn run_training(config: &TrainConfig, options: &RunOptions) -> Result<()> {
         cost.macs,
         config.device
     );
-    let interrupt = interrupt_flag();
     let outcome = training::train(
         config,
         &data,
@@ -151,18 +124,18 @@ pub fn run_training(config: &TrainConfig, options: &RunOptions) -> Result<()> {
             dir: options.checkpoint_dir.clone(),
             resume: options.resume,
         },
-        &interrupt,
+        interrupt,
     )?;
     if outcome.interrupted {
         let last = checkpoint::load_state(&options.checkpoint_dir)?.map(|s| s.epoch);
-        match last {
-            Some(epoch) => eprintln!(
-                "interrupted; checkpoint of epoch {epoch} kept in {}: add --resume to continue",
+        return Err(Interrupted(match last {
+            Some(epoch) => format!(
+                "checkpoint of epoch {epoch} kept in {}: add --resume to continue",
                 options.checkpoint_dir.display()
             ),
-            None => eprintln!("interrupted before the first epoch ended; nothing saved"),
-        }
-        std::process::exit(130);
+            None => "stopped before the first epoch ended; nothing saved".into(),
+        })
+        .into());
     }
     if let Some((epoch, seconds)) = outcome.history.seconds_to_test_accuracy(0.99) {
         eprintln!("reached 99.0% test accuracy after epoch {epoch}, {seconds:.1} s into the run");
@@ -247,15 +220,7 @@ pub fn finish_model(
         &out.join("history.json"),
         &serde_json::to_vec_pretty(history)?,
     )?;
-    write_atomically(&out.join("loss.svg"), plots::loss_chart(history).as_bytes())?;
-    write_atomically(
-        &out.join("accuracy.svg"),
-        plots::accuracy_chart(history).as_bytes(),
-    )?;
-    write_atomically(
-        &out.join("confusion.svg"),
-        plots::confusion_chart(&eval.report.confusion, &config.dataset.class_names()).as_bytes(),
-    )?;
+    write_pictures(out, history, &eval.report, config.dataset)?;
     let card = model_card(config, history, &eval, &parity, &options.command);
     write_atomically(&out.join("README.md"), card.as_bytes())?;
     println!("{}", eval.report.to_table());
@@ -267,175 +232,4 @@ pub fn finish_model(
         out.display()
     );
     Ok(())
-}
-
-/// The model card (`README.md` beside the model), generated from the run.
-pub fn model_card(
-    config: &TrainConfig,
-    history: &History,
-    eval: &EvalFile,
-    parity: &ParityReport,
-    command: &str,
-) -> String {
-    use std::fmt::Write;
-    let spec = config.architecture.spec();
-    let cost = spec.cost();
-    let r = &eval.report;
-    let names = config.dataset.class_names();
-    let mut s = String::new();
-    let _ = writeln!(s, "# Model card: `{}`\n", eval.model);
-    let _ = writeln!(
-        s,
-        "A {}-parameter CNN that reads 28x28 hand-drawn digits. This file was generated by the \
-         training run that produced the model; the numbers below come from that run.\n",
-        cost.parameters
-    );
-    let _ = writeln!(s, "## Result\n");
-    let _ = writeln!(
-        s,
-        "- **Test accuracy: {:.2}%** ({}/{} {} test images), macro F1 {:.4}, macro ROC-AUC {:.5}",
-        100.0 * r.accuracy,
-        r.correct,
-        r.count,
-        config.dataset.name(),
-        r.macro_f1,
-        r.macro_roc_auc
-    );
-    let _ = writeln!(
-        s,
-        "- File: `{}`, {} bytes, SHA-256 `{}`",
-        eval.model, eval.bytes, eval.sha256
-    );
-    let _ = writeln!(
-        s,
-        "- Export check: tract running this file matched burn on all {} test images \
-         ({} differing predictions, max |logit difference| {:.2e}, tolerance 1e-4)\n",
-        parity.images, parity.argmax_mismatches, parity.max_abs_logit_diff
-    );
-    let _ = writeln!(s, "## Architecture\n");
-    let _ = writeln!(s, "`{}`\n", spec.describe());
-    let _ = writeln!(
-        s,
-        "- {} trainable parameters, {} multiply-accumulates per image",
-        cost.parameters, cost.macs
-    );
-    let _ = writeln!(
-        s,
-        "- Batch norms are folded into the convolutions on export; the file holds only Conv, \
-         Relu, MaxPool, GlobalAveragePool/Flatten, MatMul, Add and Softmax (opset 13, IR 7)."
-    );
-    let _ = writeln!(
-        s,
-        "- Input `image`: f32 `[N, 1, 28, 28]`, 0 = background, 1 = ink (white on black). \
-         Outputs `logits` and `probabilities` (softmax), f32 `[N, 10]`. `N` is dynamic.\n"
-    );
-    let _ = writeln!(s, "## Preprocessing contract\n");
-    let _ = writeln!(
-        s,
-        "Inputs must look like MNIST: the ink's bounding box scaled to {} px on its longer side \
-         (aspect kept), anti-aliased, then shifted so its centre of mass is at pixel (14, 14). \
-         `src/preprocess.rs` does this for strokes (pen {} px) and for raster images.\n",
-        preprocess::INK_BOX,
-        preprocess::PEN_WIDTH
-    );
-    let _ = writeln!(s, "## Training\n");
-    let _ = writeln!(s, "- Command: `{command}`");
-    let _ = writeln!(
-        s,
-        "- Data: {} training split minus the last {:.0}% held out for validation{}; test split for the figures above",
-        config.dataset.name(),
-        100.0 * config.validation_split,
-        config.limit.map_or(String::new(), |l| format!(", limited to {l} images"))
-    );
-    let _ = writeln!(
-        s,
-        "- {} epochs, batch {}, {:?} (peak learning rate {}), {:?} schedule, weight decay {}, seed {}, device {:?}",
-        config.epochs,
-        config.batch_size,
-        config.optimizer,
-        config.learning_rate,
-        config.schedule,
-        config.weight_decay,
-        config.seed,
-        config.device
-    );
-    match &config.augmentation {
-        Some(a) => {
-            let _ = writeln!(
-                s,
-                "- Augmentation: rotation ±{}°, scale ±{:.0}%, shear ±{}, shift ±{} px{}",
-                a.max_rotation_deg,
-                100.0 * a.max_scale,
-                a.max_shear,
-                a.max_shift,
-                if a.elastic_alpha > 0.0 {
-                    format!(", elastic {} px", a.elastic_alpha)
-                } else {
-                    String::new()
-                }
-            );
-        }
-        None => {
-            let _ = writeln!(s, "- Augmentation: none");
-        }
-    }
-    if let Some(last) = history.epochs.last() {
-        let _ = writeln!(
-            s,
-            "- Wall time {:.0} s in all; {:.0} training images/s in the last epoch",
-            last.elapsed_seconds, last.images_per_second
-        );
-    }
-    if let Some((epoch, seconds)) = history.seconds_to_test_accuracy(0.99) {
-        let _ = writeln!(
-            s,
-            "- Reached 99.0% test accuracy after epoch {epoch}, {seconds:.0} s into the run"
-        );
-    }
-    let _ = writeln!(s, "\nPictures: `loss.svg`, `accuracy.svg`, `confusion.svg`; per-epoch numbers: `history.json`.\n");
-    let _ = writeln!(s, "## Accuracy per class\n");
-    let _ = writeln!(s, "| class | support | precision | recall | F1 | ROC-AUC |");
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
-    for m in &r.per_class {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {:.4} | {:.4} | {:.4} | {:.5} |",
-            names[m.class], m.support, m.precision, m.recall, m.f1, m.roc_auc
-        );
-    }
-    let mut errors: Vec<(usize, usize, usize)> = (0..r.confusion.len())
-        .flat_map(|t| (0..r.confusion.len()).map(move |p| (t, p)))
-        .filter(|&(t, p)| t != p)
-        .map(|(t, p)| (r.confusion[t][p], t, p))
-        .filter(|&(n, _, _)| n > 0)
-        .collect();
-    errors.sort_by(|a, b| b.cmp(a));
-    let _ = writeln!(s, "\n## Known weaknesses\n");
-    let listed: Vec<String> = errors
-        .iter()
-        .take(5)
-        .map(|&(n, t, p)| format!("{} read as {} ({n}x)", names[t], names[p]))
-        .collect();
-    let _ = writeln!(
-        s,
-        "- Most frequent test-set confusions: {}.",
-        listed.join(", ")
-    );
-    let _ = writeln!(
-        s,
-        "- Trained on MNIST only: American-style handwriting of the 1990s, scanned. Digits \
-         written in other conventions (a crossed 7, a 1 with a long flag and base, an open-top 4) \
-         are rarer in the data and are read less reliably."
-    );
-    let _ = writeln!(
-        s,
-        "- The model always answers one of 0-9: letters, scribbles and several digits at once \
-         still get a (possibly confident) digit. Confidence is not calibrated against such inputs."
-    );
-    let _ = writeln!(
-        s,
-        "- It expects the preprocessing above; images that are not cropped, scaled and centred \
-         the MNIST way (or use much thinner or thicker strokes) lose accuracy."
-    );
-    s
 }

@@ -16,131 +16,12 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use serde::{Deserialize, Serialize};
 
-use super::augment::Augmentation;
 use super::checkpoint::{self, CheckpointState};
-use super::data::Dataset;
-use super::device::DeviceChoice;
-use super::model::{Architecture, Network};
+use super::config::{EpochRecord, History, OptimizerKind, TrainConfig};
+use super::model::Network;
 use crate::digit::{CLASSES, PIXELS, SIDE};
 use crate::idx::LabeledImages;
-
-/// Which optimizer updates the weights.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum OptimizerKind {
-    /// Adam (Kingma & Ba).
-    Adam,
-    /// Stochastic gradient descent with Nesterov momentum.
-    Sgd,
-}
-
-/// How the learning rate changes over the run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum Schedule {
-    /// Linear warm-up over the first 15% of steps, then cosine decay to zero.
-    OneCycle,
-    /// Cosine decay from the start.
-    Cosine,
-    /// The same rate throughout.
-    Constant,
-}
-
-impl Schedule {
-    /// The learning rate at `step` of `total` steps for a peak rate of `peak`.
-    pub fn rate(self, peak: f64, step: usize, total: usize) -> f64 {
-        let t = step as f64 / total.max(1) as f64;
-        let cosine = |t: f64| 0.5 * (1.0 + (std::f64::consts::PI * t.clamp(0.0, 1.0)).cos());
-        match self {
-            Schedule::Constant => peak,
-            Schedule::Cosine => peak * cosine(t),
-            Schedule::OneCycle => {
-                const WARMUP: f64 = 0.15;
-                if t < WARMUP {
-                    peak * (0.1 + 0.9 * t / WARMUP)
-                } else {
-                    peak * cosine((t - WARMUP) / (1.0 - WARMUP))
-                }
-            }
-        }
-    }
-}
-
-/// Everything that determines a training run (saved with each checkpoint and in the model's
-/// metadata).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
-    /// Network to train.
-    pub architecture: Architecture,
-    /// Data set to train on.
-    pub dataset: Dataset,
-    /// Passes over the training set.
-    pub epochs: usize,
-    /// Images per optimizer step.
-    pub batch_size: usize,
-    /// Optimizer.
-    pub optimizer: OptimizerKind,
-    /// Peak learning rate.
-    pub learning_rate: f64,
-    /// Momentum for SGD.
-    pub momentum: f64,
-    /// L2 weight decay (0 = none).
-    pub weight_decay: f64,
-    /// Learning-rate schedule.
-    pub schedule: Schedule,
-    /// Random distortions of training images (`None` = off).
-    pub augmentation: Option<Augmentation>,
-    /// Seed for initialization, shuffling and augmentation.
-    pub seed: u64,
-    /// Fraction of the training set held out for validation (the last part, as Keras does).
-    pub validation_split: f64,
-    /// Where to train.
-    pub device: DeviceChoice,
-    /// Use only this many training images (for quick runs and tests).
-    pub limit: Option<usize>,
-}
-
-/// Metrics of one epoch.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EpochRecord {
-    /// 1-based epoch number.
-    pub epoch: usize,
-    /// Mean training loss over the epoch (on augmented images, in training mode).
-    pub train_loss: f64,
-    /// Training accuracy over the epoch (same caveats).
-    pub train_accuracy: f64,
-    /// Validation loss (held-out part of the training set).
-    pub val_loss: Option<f64>,
-    /// Validation accuracy.
-    pub val_accuracy: Option<f64>,
-    /// Test-set accuracy, when a test set was given.
-    pub test_accuracy: Option<f64>,
-    /// Training throughput (optimizer steps only, evaluation excluded).
-    pub images_per_second: f64,
-    /// Wall time of the epoch's training steps, in seconds.
-    pub train_seconds: f64,
-    /// Wall time since the start of the run, evaluation included, in seconds.
-    pub elapsed_seconds: f64,
-}
-
-/// Every epoch of a run so far.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct History {
-    /// In epoch order.
-    pub epochs: Vec<EpochRecord>,
-}
-
-impl History {
-    /// Wall time (evaluation included) until the test accuracy first reached `target`.
-    pub fn seconds_to_test_accuracy(&self, target: f64) -> Option<(usize, f64)> {
-        self.epochs
-            .iter()
-            .find(|e| e.test_accuracy.is_some_and(|a| a >= target))
-            .map(|e| (e.epoch, e.elapsed_seconds))
-    }
-}
 
 /// The data a run uses.
 pub struct TrainData {
@@ -243,7 +124,7 @@ pub fn loss_and_accuracy(logits: &[[f32; CLASSES]], labels: &[u8]) -> (f64, f64)
             .sum::<f64>()
             .ln();
         loss += log_sum - f64::from(row[usize::from(label)] - max);
-        correct += usize::from(crate::classifier::argmax(row) == usize::from(label));
+        correct += usize::from(crate::scores::argmax(row) == usize::from(label));
     }
     (
         loss / labels.len() as f64,
@@ -268,9 +149,9 @@ pub fn train(
     let mut optimizer = build_optimizer(config);
     let (mut network, mut history, first_epoch) = match checkpoint::load_state(&checkpoints.dir)? {
         Some(state) if checkpoints.resume => {
-            if state.config != *config {
+            if !state.config.can_resume_as(config) {
                 bail!(
-                    "{}: the checkpoint was made with different settings; rerun with the same flags to resume\n  checkpoint: {:?}\n  now:        {:?}",
+                    "{}: the checkpoint was made with different settings; rerun with the same flags to resume (only --epochs may grow)\n  checkpoint: {:?}\n  now:        {:?}",
                     checkpoints.dir.display(),
                     state.config,
                     config
@@ -436,15 +317,6 @@ fn format_epoch(r: &EpochRecord, epochs: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn one_cycle_warms_up_then_decays_to_zero() {
-        let s = Schedule::OneCycle;
-        assert!((s.rate(1.0, 0, 100) - 0.1).abs() < 1e-9);
-        assert!((s.rate(1.0, 15, 100) - 1.0).abs() < 1e-9);
-        assert!(s.rate(1.0, 100, 100).abs() < 1e-9);
-        assert!(s.rate(1.0, 50, 100) < 1.0 && s.rate(1.0, 50, 100) > 0.0);
-    }
 
     #[test]
     fn loss_and_accuracy_by_hand() {

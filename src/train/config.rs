@@ -1,0 +1,253 @@
+//! What determines a training run and what it records: the configuration (saved with each
+//! checkpoint and in the model's metadata) and the per-epoch history. Plain data, shared by
+//! the training loop, checkpoints, plots and the model card; it depends on none of them.
+
+use serde::{Deserialize, Serialize};
+
+use super::augment::Augmentation;
+use super::data::Dataset;
+use super::device::DeviceChoice;
+use super::model::Architecture;
+
+/// Which optimizer updates the weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerKind {
+    /// Adam (Kingma & Ba).
+    Adam,
+    /// Stochastic gradient descent with Nesterov momentum.
+    Sgd,
+}
+
+/// How the learning rate changes over the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Schedule {
+    /// Linear warm-up over the first 15% of steps, then cosine decay to zero.
+    OneCycle,
+    /// Cosine decay from the start.
+    Cosine,
+    /// The same rate throughout.
+    Constant,
+}
+
+impl OptimizerKind {
+    /// The peak learning rate used when none is given.
+    pub fn default_learning_rate(self) -> f64 {
+        match self {
+            OptimizerKind::Adam => 0.004,
+            OptimizerKind::Sgd => 0.05,
+        }
+    }
+}
+
+impl Schedule {
+    /// The learning rate at `step` of `total` steps for a peak rate of `peak`.
+    pub fn rate(self, peak: f64, step: usize, total: usize) -> f64 {
+        let t = step as f64 / total.max(1) as f64;
+        let cosine = |t: f64| 0.5 * (1.0 + (std::f64::consts::PI * t.clamp(0.0, 1.0)).cos());
+        match self {
+            Schedule::Constant => peak,
+            Schedule::Cosine => peak * cosine(t),
+            Schedule::OneCycle => {
+                const WARMUP: f64 = 0.15;
+                if t < WARMUP {
+                    peak * (0.1 + 0.9 * t / WARMUP)
+                } else {
+                    peak * cosine((t - WARMUP) / (1.0 - WARMUP))
+                }
+            }
+        }
+    }
+}
+
+/// Everything that determines a training run (saved with each checkpoint and in the model's
+/// metadata). [`Default`] is the shipped model's recipe, what `digitpad train` runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Network to train.
+    pub architecture: Architecture,
+    /// Data set to train on.
+    pub dataset: Dataset,
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Images per optimizer step.
+    pub batch_size: usize,
+    /// Optimizer.
+    pub optimizer: OptimizerKind,
+    /// Peak learning rate.
+    pub learning_rate: f64,
+    /// Momentum for SGD.
+    pub momentum: f64,
+    /// L2 weight decay (0 = none).
+    pub weight_decay: f64,
+    /// Learning-rate schedule.
+    pub schedule: Schedule,
+    /// Random distortions of training images (`None` = off).
+    pub augmentation: Option<Augmentation>,
+    /// Seed for initialization, shuffling and augmentation.
+    pub seed: u64,
+    /// Fraction of the training set held out for validation (the last part, as Keras does).
+    pub validation_split: f64,
+    /// Where to train.
+    pub device: DeviceChoice,
+    /// Use only this many training images (for quick runs and tests).
+    pub limit: Option<usize>,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            architecture: Architecture::Digitnet,
+            dataset: Dataset::Mnist,
+            epochs: 15,
+            batch_size: 128,
+            optimizer: OptimizerKind::Adam,
+            learning_rate: OptimizerKind::Adam.default_learning_rate(),
+            momentum: 0.9,
+            weight_decay: 0.0,
+            schedule: Schedule::OneCycle,
+            augmentation: Some(Augmentation::default()),
+            seed: 1,
+            validation_split: 0.1,
+            device: DeviceChoice::Cpu,
+            limit: None,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Whether a checkpoint made under `self` may be continued under `other`: every setting
+    /// equal except the number of epochs, which may grow (the learning-rate schedule then
+    /// stretches over the new total from the next step on).
+    pub fn can_resume_as(&self, other: &TrainConfig) -> bool {
+        let same_but_epochs = TrainConfig {
+            epochs: other.epochs,
+            ..self.clone()
+        };
+        same_but_epochs == *other && other.epochs >= self.epochs
+    }
+}
+
+/// Metrics of one epoch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean training loss over the epoch (on augmented images, in training mode).
+    pub train_loss: f64,
+    /// Training accuracy over the epoch (same caveats).
+    pub train_accuracy: f64,
+    /// Validation loss (held-out part of the training set).
+    pub val_loss: Option<f64>,
+    /// Validation accuracy.
+    pub val_accuracy: Option<f64>,
+    /// Test-set accuracy, when a test set was given.
+    pub test_accuracy: Option<f64>,
+    /// Training throughput (optimizer steps only, evaluation excluded).
+    pub images_per_second: f64,
+    /// Wall time of the epoch's training steps, in seconds.
+    pub train_seconds: f64,
+    /// Wall time since the start of the run, evaluation included, in seconds.
+    pub elapsed_seconds: f64,
+}
+
+/// Every epoch of a run so far.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// In epoch order.
+    pub epochs: Vec<EpochRecord>,
+}
+
+impl EpochRecord {
+    /// The record without its timings: what a run computed, as opposed to how long it took.
+    /// Two runs of the same configuration on the CPU agree on this exactly.
+    pub fn without_timings(&self) -> EpochRecord {
+        EpochRecord {
+            images_per_second: 0.0,
+            train_seconds: 0.0,
+            elapsed_seconds: 0.0,
+            ..self.clone()
+        }
+    }
+}
+
+impl History {
+    /// Wall time (evaluation included) until the test accuracy first reached `target`.
+    pub fn seconds_to_test_accuracy(&self, target: f64) -> Option<(usize, f64)> {
+        self.epochs
+            .iter()
+            .find(|e| e.test_accuracy.is_some_and(|a| a >= target))
+            .map(|e| (e.epoch, e.elapsed_seconds))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_cycle_warms_up_then_decays_to_zero() {
+        let s = Schedule::OneCycle;
+        assert!((s.rate(1.0, 0, 100) - 0.1).abs() < 1e-9);
+        assert!((s.rate(1.0, 15, 100) - 1.0).abs() < 1e-9);
+        assert!(s.rate(1.0, 100, 100).abs() < 1e-9);
+        assert!(s.rate(1.0, 50, 100) < 1.0 && s.rate(1.0, 50, 100) > 0.0);
+    }
+
+    #[test]
+    fn a_run_may_be_resumed_with_more_epochs_but_no_other_change() {
+        let saved = TrainConfig {
+            epochs: 2,
+            ..TrainConfig::default()
+        };
+        assert!(saved.can_resume_as(&saved));
+        let longer = TrainConfig {
+            epochs: 5,
+            ..saved.clone()
+        };
+        assert!(saved.can_resume_as(&longer));
+        let shorter = TrainConfig {
+            epochs: 1,
+            ..saved.clone()
+        };
+        assert!(!saved.can_resume_as(&shorter));
+        let other_seed = TrainConfig {
+            seed: 9,
+            ..longer.clone()
+        };
+        assert!(!saved.can_resume_as(&other_seed));
+    }
+
+    #[test]
+    fn a_history_round_trips_through_json_exactly() {
+        // A throughput that serde_json without `float_roundtrip` read back one ulp off.
+        let record = EpochRecord {
+            epoch: 1,
+            train_loss: 0.1 + 0.2,
+            train_accuracy: 2.0 / 3.0,
+            val_loss: Some(1e-300),
+            val_accuracy: None,
+            test_accuracy: Some(0.987_654_321_012_345_6),
+            images_per_second: 9018.807008442776,
+            train_seconds: std::f64::consts::PI,
+            elapsed_seconds: 1.0 / 7.0,
+        };
+        let history = History {
+            epochs: vec![record],
+        };
+        let text = serde_json::to_string(&history).unwrap();
+        assert_eq!(serde_json::from_str::<History>(&text).unwrap(), history);
+    }
+
+    #[test]
+    fn a_config_round_trips_through_json_exactly() {
+        let config = TrainConfig {
+            learning_rate: 0.1 + 0.2,
+            validation_split: 1.0 / 3.0,
+            ..TrainConfig::default()
+        };
+        let text = serde_json::to_string(&config).unwrap();
+        assert_eq!(serde_json::from_str::<TrainConfig>(&text).unwrap(), config);
+    }
+}

@@ -1,0 +1,53 @@
+//! Evaluating an ONNX file the way the page runs it (under tract), for `eval`, for the model
+//! folder's `metrics.json` and for the export check.
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::data::Dataset;
+use crate::classifier::Classifier;
+use crate::files::sha256_hex;
+use crate::idx::LabeledImages;
+use crate::metrics::{evaluate, EvalReport};
+
+/// What `metrics.json` holds, and what `eval --json` writes: the evaluation of one ONNX file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvalFile {
+    /// File name of the model.
+    pub model: String,
+    /// SHA-256 of the model file.
+    pub sha256: String,
+    /// Size of the model file in bytes.
+    pub bytes: usize,
+    /// Data set evaluated on.
+    pub dataset: Dataset,
+    /// Which split (always the test split for `metrics.json`).
+    pub split: String,
+    /// The metrics.
+    pub report: EvalReport,
+}
+
+/// Evaluates ONNX `bytes` (named `model_name`) under tract on `set`; also returns the
+/// predicted class of each image.
+pub fn evaluate_onnx(
+    bytes: &[u8],
+    model_name: &str,
+    dataset: Dataset,
+    set: &LabeledImages,
+) -> Result<(EvalFile, Vec<usize>)> {
+    let classifier =
+        Classifier::from_onnx(bytes, 100).with_context(|| format!("loading {model_name}"))?;
+    let digits: Vec<_> = (0..set.len()).map(|i| set.digit(i)).collect();
+    let predictions = classifier.classify_batch(&digits)?;
+    let classes = predictions.iter().map(|p| p.digit()).collect();
+    let probabilities: Vec<_> = predictions.into_iter().map(|p| p.probabilities).collect();
+    let eval = EvalFile {
+        model: model_name.to_string(),
+        sha256: sha256_hex(bytes),
+        bytes: bytes.len(),
+        dataset,
+        split: "test".into(),
+        report: evaluate(&set.labels, &probabilities),
+    };
+    Ok((eval, classes))
+}
