@@ -129,6 +129,7 @@ fn stroke_fixtures_preprocess_to_the_committed_bytes() {
     let actual = preprocess_hash_lines();
     if std::env::var_os("UPDATE_FIXTURES").is_some() {
         std::fs::write("tests/fixtures/strokes/preprocessed.fnv", &actual).unwrap();
+        eprintln!("UPDATE_FIXTURES is set: wrote tests/fixtures/strokes/preprocessed.fnv instead of comparing");
         return;
     }
     assert_eq!(
@@ -211,10 +212,26 @@ fn raster_path_undoes_scale_position_and_polarity() {
 }
 
 #[test]
-fn images_are_784_values_in_range() {
-    for (_, _, text) in STROKE_FIXTURES {
+fn drawn_digits_have_mnist_intensities() {
+    // MNIST digits are anti-aliased ink whose strokes reach full intensity in their core,
+    // on a background of exact zeros, with values in 0..=1 after scaling.
+    for (stem, _, text) in STROKE_FIXTURES {
         let image = strokes_to_digit(&strokes(text)).unwrap();
-        assert_eq!(image.pixels().len(), PIXELS);
-        assert!(image.pixels().iter().all(|v| (0.0..=1.0).contains(v)));
+        let pixels = image.pixels();
+        assert!(
+            pixels.iter().all(|v| (0.0..=1.0).contains(v)),
+            "{stem}: a value outside 0..=1"
+        );
+        let max = pixels.iter().copied().fold(0.0f32, f32::max);
+        assert!(
+            max >= 0.95,
+            "{stem}: the pen never reaches full ink ({max})"
+        );
+        let background = pixels.iter().filter(|&&v| v == 0.0).count();
+        let inked = pixels.iter().filter(|&&v| v > 0.5).count();
+        assert!(
+            background > PIXELS / 2 && inked >= 40,
+            "{stem}: {background} background and {inked} inked pixels\n{image:?}"
+        );
     }
 }

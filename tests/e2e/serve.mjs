@@ -6,7 +6,7 @@
 // Imported by the end-to-end test and the benchmark as startServer(dir, port).
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
-import { extname, join, normalize, resolve } from "node:path";
+import { extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const TYPES = {
@@ -18,21 +18,38 @@ const TYPES = {
   ".png": "image/png",
   ".ico": "image/x-icon",
   ".json": "application/json",
+  ".webmanifest": "application/manifest+json",
   ".onnx": "application/octet-stream",
   ".md": "text/markdown; charset=utf-8",
 };
+
+/**
+ * The file under `root` that the request path `target` names, or null when the path is
+ * malformed or leaves `root` (`..`, encoded slashes, or a sibling folder whose name merely
+ * starts with root's, such as dist-old beside dist).
+ */
+export function fileFor(root, target) {
+  let path;
+  try {
+    path = decodeURIComponent(new URL(target, "http://127.0.0.1").pathname);
+  } catch {
+    return null;
+  }
+  if (path.includes("\0")) return null;
+  if (path.startsWith("/digits/") || path === "/digits") path = path.slice("/digits".length) || "/";
+  if (path.endsWith("/")) path += "index.html";
+  const file = normalize(join(root, path));
+  return file.startsWith(root + sep) ? file : null;
+}
 
 /** Serves `dir` on 127.0.0.1:`port` (0 = any free port). Resolves to { server, port }. */
 export function startServer(dir, port = 0, { quiet = true } = {}) {
   const root = resolve(dir);
   const server = createServer(async (req, res) => {
-    const url = new URL(req.url, "http://127.0.0.1");
-    let path = decodeURIComponent(url.pathname);
-    if (path.startsWith("/digits/") || path === "/digits") path = path.slice("/digits".length) || "/";
-    if (path.endsWith("/")) path += "index.html";
-    const file = normalize(join(root, path));
-    if (!file.startsWith(root)) {
-      res.writeHead(403).end("forbidden");
+    const file = fileFor(root, req.url);
+    if (file === null) {
+      res.writeHead(403, { "content-type": "text/plain" }).end("forbidden");
+      if (!quiet) console.log(`403 ${req.url}`);
       return;
     }
     try {
