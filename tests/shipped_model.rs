@@ -33,6 +33,7 @@ fn shipped_model_is_at_least_99_percent_accurate_on_the_fixture() {
         .collect();
     if std::env::var_os("UPDATE_FIXTURES").is_some() {
         std::fs::write("tests/fixtures/mnist-test-predictions.txt", &lines).unwrap();
+        eprintln!("UPDATE_FIXTURES is set: wrote tests/fixtures/mnist-test-predictions.txt instead of comparing");
         return;
     }
     assert_eq!(
@@ -95,4 +96,13 @@ fn corrupt_model_bytes_are_an_error_not_a_panic() {
     bytes.truncate(mid);
     assert!(Classifier::from_onnx(&bytes, 1).is_err());
     assert!(Classifier::from_onnx(b"", 1).is_err());
+}
+
+#[test]
+fn the_build_fingerprints_the_shipped_model() {
+    // The web app refuses a model whose fingerprint differs from this one.
+    assert_eq!(
+        digitpad::classifier::SHIPPED_MODEL_FINGERPRINT,
+        digitpad::fingerprint::fnv1a_hex(MODEL)
+    );
 }

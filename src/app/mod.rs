@@ -69,10 +69,12 @@ pub fn start() {
     }
 }
 
-/// Benchmark hook for `tests/e2e/bench.mjs`: loads `model` and times single-image inference
+/// Benchmark hook for `tests/e2e/bench.mjs`, only in builds with the `bench` feature (the
+/// shipped site has none): loads `model` and times single-image inference
 /// in this page, in `batches` batches of `runs` runs (browsers round `performance.now()` to
 /// 0.1 ms, so single runs cannot be timed). Returns the mean milliseconds per run of each
 /// batch.
+#[cfg(feature = "bench")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn bench_inference(
     model: &[u8],

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{request_animation_frame, AnimationFrame};
 use wasm_bindgen::JsCast;
-use web_sys::KeyboardEvent;
+use web_sys::{KeyboardEvent, RequestCache};
 use yew::prelude::*;
 
 use super::bars::Bars;
@@ -16,6 +16,7 @@ use super::preview::Preview;
 use super::state::{Action, AppState, Shown};
 use super::status::Status;
 use crate::classifier::Classifier;
+use crate::fingerprint::fnv1a_hex;
 use crate::preprocess::strokes_to_digit;
 
 /// Where the model comes from.
@@ -40,8 +41,30 @@ fn now_ms() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
+/// Fetches the model at `url` and checks that it is the one this page was built with. A stale
+/// copy (from the HTTP cache or an old service worker's cache) is fetched once more from the
+/// network, past every cache, under a query naming the expected version (`?v=...`).
 async fn fetch_model(url: &str) -> Result<Vec<u8>, String> {
+    let expected = crate::classifier::SHIPPED_MODEL_FINGERPRINT;
+    let bytes = fetch_bytes(url, RequestCache::Default).await?;
+    if expected == "none" || fnv1a_hex(&bytes) == expected {
+        return Ok(bytes);
+    }
+    let bytes = fetch_bytes(&format!("{url}?v={expected}"), RequestCache::NoStore).await?;
+    let found = fnv1a_hex(&bytes);
+    if found == expected {
+        Ok(bytes)
+    } else {
+        Err(format!(
+            "{url} is not the model this page was built with (fingerprint {found}, expected \
+             {expected}): the site is being updated; reload the page in a minute"
+        ))
+    }
+}
+
+async fn fetch_bytes(url: &str, cache: RequestCache) -> Result<Vec<u8>, String> {
     let response = gloo::net::http::Request::get(url)
+        .cache(cache)
         .send()
         .await
         .map_err(|e| format!("could not fetch {url}: {e}"))?;

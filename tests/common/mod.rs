@@ -109,14 +109,8 @@ pub const NATIVE_PREDICTIONS: &str = include_str!("../fixtures/mnist-test-predic
 
 /// FNV-1a (64-bit) of the little-endian bytes of `values`.
 pub fn fnv1a(values: &[f32]) -> u64 {
-    let mut hash = 0xcbf2_9ce4_8422_2325u64;
-    for v in values {
-        for b in v.to_le_bytes() {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    hash
+    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    digitpad::fingerprint::fnv1a(&bytes)
 }
 
 /// The preprocessing hash of every stroke fixture, in the committed format.

@@ -5,8 +5,10 @@
 //
 // Serves dist/ under /digits/ on 127.0.0.1, waits for the model, draws committed stroke
 // fixtures (centre, corner, small), checks the answers, Undo and Clear, a 360x640 phone
-// window, that no request leaves 127.0.0.1, and that the console has no errors. Screenshots
-// go to target/e2e/.
+// window, that a stale model file from an old cache is replaced by the page's own, that
+// after one visit the page reloads and works offline (service worker; server stopped), that
+// no request leaves 127.0.0.1, and that the console has no errors. Screenshots go to
+// target/e2e/.
 import { chromium } from "playwright-core";
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -94,6 +96,26 @@ async function waitForStrokes(page, n) {
   );
 }
 
+/** Waits until the answer is empty; false when that does not happen within 5 s. */
+async function answerCleared(page) {
+  try {
+    await page.waitForFunction(() => document.querySelector('[data-testid="prediction"]').textContent === "", null, {
+      timeout: 5000,
+    });
+    return true;
+  } catch (e) {
+    if (e.name === "TimeoutError") return false;
+    throw e;
+  }
+}
+
+/** Presses Clear when there is something to clear (the button is disabled on an empty pad). */
+async function clearPad(page) {
+  const button = page.locator('[data-testid="clear"]');
+  if (await button.isEnabled()) await button.click();
+  if (!(await answerCleared(page))) throw new Error("the pad did not clear");
+}
+
 function watch(page, label, log) {
   page.on("console", (msg) => {
     if (msg.type() === "error") log.consoleErrors.push(`${label}: ${msg.text()}`);
@@ -108,6 +130,7 @@ async function main() {
   const base = `http://127.0.0.1:${port}/digits/`;
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROME_ARGS });
   const log = { consoleErrors: [], requests: [] };
+  let serverClosed = false;
   try {
     console.log(`desktop (1280x800), site served at ${base}`);
     const desktop = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -121,7 +144,7 @@ async function main() {
     check((await page.locator(".hint").textContent()) === "Draw a digit", 'empty pad says "Draw a digit"');
 
     for (const [name, digit] of [["digit-3", "3"], ["corner-4", "4"], ["small-7", "7"], ["digit-0", "0"], ["digit-6", "6"]]) {
-      await page.click('[data-testid="clear"]').catch(() => {});
+      await clearPad(page);
       const strokes = await readStrokes(name);
       await drawWithMouse(page, strokes);
       await waitForStrokes(page, strokes.length);
@@ -131,7 +154,7 @@ async function main() {
     }
 
     // Undo removes the last stroke (the 4's upright) and the answer follows; Clear empties.
-    await page.click('[data-testid="clear"]');
+    await clearPad(page);
     const four = await readStrokes("digit-4");
     await drawWithMouse(page, four);
     await waitForStrokes(page, 2);
@@ -139,14 +162,15 @@ async function main() {
     await page.click('[data-testid="undo"]');
     await waitForStrokes(page, 1);
     check((await prediction(page)).strokes === "1", "Undo: answer recomputed from 1 stroke");
+    check(await page.locator('[data-testid="clear"]').isEnabled(), "Clear is enabled with ink on the pad");
     await page.click('[data-testid="clear"]');
-    await page.waitForFunction(() => document.querySelector('[data-testid="prediction"]').textContent === "");
-    check((await prediction(page)).digit === "", "Clear: no prediction");
+    check(await answerCleared(page), "Clear: no prediction");
+    check(await page.locator('[data-testid="clear"]').isDisabled(), "Clear is disabled on an empty pad");
     await drawWithMouse(page, await readStrokes("digit-2"));
     await waitForStrokes(page, 1);
+    check((await prediction(page)).digit !== "", "a drawn 2 gets an answer");
     await page.keyboard.press("Escape");
-    await page.waitForFunction(() => document.querySelector('[data-testid="prediction"]').textContent === "");
-    check(true, "Escape clears");
+    check(await answerCleared(page), "Escape clears");
     const probs = await page.$$eval('[data-testid^="prob-"]', (els) => els.map((e) => Number(e.dataset.value)));
     check(probs.length === 10 && probs.every((v) => v === 0), "bars reset after clear");
 
@@ -175,12 +199,63 @@ async function main() {
     await mobile.screenshot({ path: join(shots, "phone.png") });
     await mobile.screenshot({ path: join(shots, "phone-full.png"), fullPage: true });
 
+    console.log("a stale model file (an old cache serving the previous version's model)");
+    const staleContext = await browser.newContext();
+    const stale = await staleContext.newPage();
+    watch(stale, "stale", log);
+    const modelRequests = [];
+    stale.on("request", (req) => req.url().includes("/model/") && modelRequests.push(new URL(req.url()).search));
+    await stale.route(
+      (url) => url.pathname.endsWith("/model/digitnet.onnx") && url.search === "",
+      (route) => route.fulfill({ status: 200, contentType: "application/octet-stream", body: Buffer.from("an older model") }),
+    );
+    await stale.goto(base);
+    await stale.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 30000 });
+    check(
+      modelRequests.some((search) => search.startsWith("?v=")),
+      `a model that is not the page's own is fetched again by version (${modelRequests.join(" ") || "no"} requests)`,
+    );
+    const three = await readStrokes("digit-3");
+    await drawWithMouse(stale, three);
+    await waitForStrokes(stale, three.length);
+    check((await prediction(stale)).digit === "3", "and the page reads digits with the right model");
+    await staleContext.close();
+
+    console.log("offline (after one visit)");
+    const visit = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const first = await visit.newPage();
+    watch(first, "offline", log);
+    await first.goto(base);
+    await first.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 30000 });
+    await first.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30000 });
+    const cached = await first.evaluate(async () => {
+      const names = (await caches.keys()).filter((n) => n.startsWith("digitpad-"));
+      const files = names.length ? (await (await caches.open(names[0])).keys()).map((r) => new URL(r.url).pathname) : [];
+      return { names, files };
+    });
+    check(
+      cached.names.length === 1 && cached.files.some((f) => f.endsWith(".wasm")) && cached.files.some((f) => f.endsWith("/model/digitnet.onnx")),
+      `a service worker keeps this version of the site (${cached.names.join(", ")}: ${cached.files.length} files)`,
+    );
+    // The network goes away: the browser is offline and the server is gone.
+    await visit.setOffline(true);
+    server.closeAllConnections();
+    await new Promise((done) => server.close(done));
+    serverClosed = true;
+    await first.reload();
+    await first.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 30000 });
+    const six = await readStrokes("digit-6");
+    await drawWithMouse(first, six);
+    await waitForStrokes(first, six.length);
+    check((await prediction(first)).digit === "6", "offline: the page reloads, loads the model and reads a drawn 6");
+    await visit.close();
+
     const foreign = log.requests.filter((u) => !u.startsWith(`http://127.0.0.1:${port}/`));
     check(foreign.length === 0, `no request leaves 127.0.0.1 (${log.requests.length} requests${foreign.length ? ": " + foreign.join(", ") : ""})`);
     check(log.consoleErrors.length === 0, `no console errors${log.consoleErrors.length ? ": " + log.consoleErrors.join(" | ") : ""}`);
   } finally {
     await browser.close();
-    server.close();
+    if (!serverClosed) server.close();
   }
   console.log(`screenshots in ${shots}`);
   if (failures.length) {
