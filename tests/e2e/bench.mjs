@@ -1,9 +1,12 @@
 // Benchmark (run on purpose; not a test): prints a table and writes target/bench/bench.json.
 //
-//   node tests/e2e/bench.mjs [DIST_DIR]    (run `trunk build --release` and
-//                                           `cargo build --release` first; see README)
+//   node tests/e2e/bench.mjs BENCH_DIST [SHIPPED_DIST]
 //
-// - dist/ bytes per file and in total, raw and gzipped;
+// BENCH_DIST is a site built with the benchmark hooks (`trunk build --release --features
+// bench --dist target/bench/dist`); SHIPPED_DIST (default: dist) the site as shipped
+// (`trunk build --release`), whose bytes are reported. `.ci/bench` builds both.
+//
+// - the shipped dist/ bytes per file and in total, raw and gzipped;
 // - navigation to ready (wasm and model fetched, model optimized and warmed) in headless
 //   Chromium, cold cache, median of 7 loads;
 // - single-image inference in the page, p50 / p95 over 400 runs, timed in batches of 10
@@ -24,7 +27,8 @@ import { startServer } from "./serve.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "..", "..");
-const dist = resolve(process.argv[2] ?? join(repo, "dist"));
+const dist = resolve(process.argv[2] ?? join(repo, "target", "bench", "dist"));
+const shipped = resolve(process.argv[3] ?? join(repo, "dist"));
 const targetDir = resolve(process.env.CARGO_TARGET_DIR ?? join(repo, "target"));
 const cli = join(targetDir, "release", "digitpad");
 const out = join(repo, "target", "bench");
@@ -43,9 +47,9 @@ async function files(dir) {
 
 async function distSizes() {
   const rows = [];
-  for (const file of (await files(dist)).sort()) {
+  for (const file of (await files(shipped)).sort()) {
     const body = await readFile(file);
-    rows.push({ file: relative(dist, file), raw: body.length, gzip: gzipSync(body, { level: 9 }).length });
+    rows.push({ file: relative(shipped, file), raw: body.length, gzip: gzipSync(body, { level: 9 }).length });
   }
   const total = rows.reduce((t, r) => ({ raw: t.raw + r.raw, gzip: t.gzip + r.gzip }), { raw: 0, gzip: 0 });
   return { files: rows, total };
@@ -73,6 +77,9 @@ async function pageTimings(browser, base) {
   await page.goto(base);
   await page.waitForSelector('[data-testid="status"][data-state="ready"]');
   const batches = await page.evaluate(async () => {
+    if (typeof window.digitpad?.bench_inference !== "function") {
+      throw new Error("this site has no benchmark hooks: build it with `trunk build --release --features bench` (see .ci/bench)");
+    }
     const bytes = new Uint8Array(await (await fetch("model/digitnet.onnx")).arrayBuffer());
     return Array.from(window.digitpad.bench_inference(bytes, 40, 10));
   });
