@@ -6,6 +6,7 @@
 mod common;
 
 use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, MutexGuard};
 
 use burn::module::Module;
 use burn::tensor::Device;
@@ -19,6 +20,14 @@ use digitpad::train::training::{
     images_tensor, loss_and_accuracy, predict_logits, train, CheckpointPlan, TrainData,
 };
 use digitpad::PIXELS;
+
+/// burn seeds a device's random generator for the whole process, and the test harness runs
+/// tests on several threads: every test here holds this lock, so that no other test draws
+/// from the generator between a seed and the initialization it is meant to fix.
+fn seeded_rng() -> MutexGuard<'static, ()> {
+    static RNG: Mutex<()> = Mutex::new(());
+    RNG.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Every architecture the CLI offers: a new one is covered without touching this file.
 fn architectures() -> &'static [Architecture] {
@@ -47,6 +56,7 @@ fn randomly_initialized(
 
 #[test]
 fn every_architecture_exports_to_onnx_that_tract_runs_like_burn() {
+    let _rng = seeded_rng();
     let device = Device::flex();
     let set = common::mnist_fixture();
     let subset = set.select(&(0..200).collect::<Vec<_>>());
@@ -67,6 +77,7 @@ fn every_architecture_exports_to_onnx_that_tract_runs_like_burn() {
 
 #[test]
 fn exported_files_use_only_the_supported_operators() {
+    let _rng = seeded_rng();
     use prost::Message;
     let device = Device::flex();
     let set = common::mnist_fixture();
@@ -145,6 +156,7 @@ fn tiny_run(architecture: Architecture, choice: DeviceChoice) -> (f64, f64) {
 
 #[test]
 fn a_tiny_training_run_lowers_the_loss_on_cpu() {
+    let _rng = seeded_rng();
     let (before, after) = tiny_run(Architecture::Seed, DeviceChoice::Cpu);
     eprintln!("cpu: loss {before:.4} -> {after:.4}");
     assert!(after < before * 0.8, "loss {before} -> {after}");
@@ -173,6 +185,7 @@ fn assert_same_metrics(a: &[EpochRecord], b: &[EpochRecord]) {
 
 #[test]
 fn a_run_stopped_after_one_epoch_and_resumed_equals_an_uninterrupted_run() {
+    let _rng = seeded_rng();
     let device = Device::flex();
     let set = common::mnist_fixture();
     let data = TrainData {
@@ -247,6 +260,7 @@ fn a_run_stopped_after_one_epoch_and_resumed_equals_an_uninterrupted_run() {
 
 #[test]
 fn an_interrupted_run_stops_and_keeps_no_partial_epoch() {
+    let _rng = seeded_rng();
     let device = Device::flex();
     let set = common::mnist_fixture();
     let data = TrainData {
@@ -274,6 +288,7 @@ fn an_interrupted_run_stops_and_keeps_no_partial_epoch() {
 #[cfg(feature = "wgpu")]
 #[test]
 fn a_tiny_training_run_lowers_the_loss_on_wgpu() {
+    let _rng = seeded_rng();
     // On a machine without a GPU this runs on Mesa's software Vulkan (llvmpipe).
     let (before, after) = tiny_run(Architecture::Seed, DeviceChoice::Gpu);
     eprintln!("wgpu: loss {before:.4} -> {after:.4}");
