@@ -57,7 +57,7 @@ impl Prediction {
 
 /// A loaded, optimized model ready to classify batches of a fixed size.
 pub struct Classifier {
-    plan: std::sync::Arc<TypedSimplePlan>,
+    plan: std::sync::Arc<TypedSimplePlan<TypedModel>>,
     batch: usize,
     metadata: Vec<(String, String)>,
 }
@@ -80,8 +80,17 @@ pub fn onnx_runtime() -> tract_onnx::Onnx {
 }
 
 impl Classifier {
-    /// Parses ONNX bytes and optimizes the graph for batches of `batch` images.
+    /// Parses ONNX bytes, optimizes the graph for batches of `batch` images and runs it once
+    /// ([`Classifier::warm_up`]).
     pub fn from_onnx(bytes: &[u8], batch: usize) -> Result<Self, ClassifierError> {
+        let classifier = Self::prepare(bytes, batch)?;
+        classifier.warm_up()?;
+        Ok(classifier)
+    }
+
+    /// Parses ONNX bytes and optimizes the graph for batches of `batch` images, without the
+    /// warm-up run (the page times the two apart).
+    pub fn prepare(bytes: &[u8], batch: usize) -> Result<Self, ClassifierError> {
         let proto =
             ModelProto::decode(bytes).map_err(|e| ClassifierError::Decode(e.to_string()))?;
         let metadata = proto
@@ -100,15 +109,17 @@ impl Classifier {
             .map_err(prepare)?
             .into_runnable()
             .map_err(prepare)?;
-        let classifier = Self {
-            plan,
+        Ok(Self {
+            plan: plan.into(),
             batch,
             metadata,
-        };
-        // One run up front: checks the output contract and warms every lazy buffer, so that
-        // the first real answer is as quick as the rest.
-        classifier.classify_batch(&[DigitImage::default()])?;
-        Ok(classifier)
+        })
+    }
+
+    /// One run on a blank image: checks the output contract and warms every lazy buffer, so
+    /// that the first real answer is as quick as the rest.
+    pub fn warm_up(&self) -> Result<(), ClassifierError> {
+        self.classify_batch(&[DigitImage::default()]).map(drop)
     }
 
     /// One `metadata_props` value by key.
@@ -172,7 +183,7 @@ fn output_rows(
     batch: usize,
 ) -> Result<Vec<[f32; CLASSES]>, ClassifierError> {
     let view = outputs[index]
-        .to_plain_array_view::<f32>()
+        .to_array_view::<f32>()
         .map_err(|e| ClassifierError::Output(format!("output {index}: {e:#}")))?;
     if view.shape() != [batch, CLASSES] {
         return Err(ClassifierError::Output(format!(

@@ -5,6 +5,7 @@ const tag = document.querySelector("script[data-js][data-wasm]");
 const url = (name) => new URL(name, document.baseURI).href;
 const bindings = await import(url(tag.dataset.js));
 await bindings.default({ module_or_path: url(tag.dataset.wasm) });
+performance.mark("digitpad:wasm-ready");
 // The module's exports, for tests/e2e/bench.mjs (builds with the `bench` feature export a
 // benchmark hook; the shipped site does not).
 window.digitpad = bindings;

@@ -35,6 +35,14 @@ pub struct AppProps {
     pub model: ModelSource,
 }
 
+/// A named point on the page's timeline (`performance.mark`), for the start-up breakdown of
+/// `.ci/bench`; costs nothing measurable.
+fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
+    }
+}
+
 fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
@@ -149,9 +157,13 @@ pub fn app(props: &AppProps) -> Html {
                     ModelSource::Url(url) => fetch_model(&url).await,
                     ModelSource::Bytes(bytes) => Ok((*bytes).clone()),
                 };
+                mark("digitpad:model-fetched");
                 let loaded = bytes.and_then(|bytes| {
-                    Classifier::from_onnx(&bytes, 1)
-                        .map_err(|e| format!("The model could not be loaded: {e}"))
+                    let model = Classifier::prepare(&bytes, 1);
+                    mark("digitpad:model-optimized");
+                    let model = model.and_then(|m| m.warm_up().map(|()| m));
+                    mark("digitpad:first-inference");
+                    model.map_err(|e| format!("The model could not be loaded: {e}"))
                 });
                 match loaded {
                     Ok(model) => {

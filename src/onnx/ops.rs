@@ -50,8 +50,12 @@ pub fn register(reg: &mut OnnxOpRegister) {
         Ok((expand(ops::activations::Clip::new(Some(0.0), None)), vec![]))
     });
     reg.insert("Reshape", |_, node| {
-        let allow_zero = node.get_attr_opt::<i64>("allowzero")?.unwrap_or(0) != 0;
-        Ok((expand(ops::array::Reshape::new(allow_zero)), vec![]))
+        // tract 0.22 always reads a 0 in the shape as "copy this dimension" (ONNX's default);
+        // a file that asks for allowzero = 1 would silently mean something else.
+        if node.get_attr_opt::<i64>("allowzero")?.unwrap_or(0) != 0 {
+            bail!("{}: Reshape with allowzero = 1 is not supported", node.name);
+        }
+        Ok((expand(ops::array::Reshape::default()), vec![]))
     });
     reg.insert("Softmax", softmax);
 }
@@ -345,7 +349,7 @@ mod tests {
             node("Flatten", 1, vec![]),
             node("Flatten", 1, vec![int("axis", 2)]),
             node("Reshape", 2, vec![]),
-            node("Reshape", 2, vec![int("allowzero", 1)]),
+            node("Reshape", 2, vec![int("allowzero", 0)]),
             node("Softmax", 1, vec![int("axis", 1)]),
             node("Softmax", 1, vec![]),
         ];
@@ -397,6 +401,14 @@ mod tests {
             err.contains("test_MaxPool") && err.contains("Indices"),
             "{err}"
         );
+        let mut reg = OnnxOpRegister::default();
+        register(&mut reg);
+        let allow_zero = node("Reshape", 2, vec![int("allowzero", 1)]);
+        let err = (reg.0["Reshape"])(&ctx, &allow_zero)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("allowzero"), "{err}");
         ctx.onnx_operator_set_version = 11;
         let err = softmax(&ctx, &node("Softmax", 1, vec![]))
             .err()

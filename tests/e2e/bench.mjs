@@ -17,7 +17,7 @@
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,33 +45,110 @@ async function files(dir) {
   return nested.flat();
 }
 
-async function distSizes() {
+async function sizesOf(dir) {
   const rows = [];
-  for (const file of (await files(shipped)).sort()) {
+  for (const file of (await files(dir)).sort()) {
     const body = await readFile(file);
-    rows.push({ file: relative(shipped, file), raw: body.length, gzip: gzipSync(body, { level: 9 }).length });
+    rows.push({ file: relative(dir, file), raw: body.length, gzip: gzipSync(body, { level: 9 }).length });
   }
   const total = rows.reduce((t, r) => ({ raw: t.raw + r.raw, gzip: t.gzip + r.gzip }), { raw: 0, gzip: 0 });
   return { files: rows, total };
 }
 
-async function pageTimings(browser, base) {
+/** Start-up milestones of one load, in ms since navigation start (see the marks in
+ * www/boot.js and src/app/page.rs). */
+function milestones() {
+  const nav = performance.getEntriesByType("navigation")[0];
+  const wasm = performance.getEntriesByType("resource").find((r) => r.name.endsWith(".wasm"));
+  const mark = (name) => performance.getEntriesByName(name)[0]?.startTime ?? null;
+  return {
+    html: nav.responseEnd,
+    wasm_downloaded: wasm?.responseEnd ?? null,
+    wasm_ready: mark("digitpad:wasm-ready"),
+    model_fetched: mark("digitpad:model-fetched"),
+    model_optimized: mark("digitpad:model-optimized"),
+    first_inference: mark("digitpad:first-inference"),
+    ready: window.__readyAt,
+  };
+}
+
+/** Durations of the start-up phases, from milestones. */
+function phases(m) {
+  return {
+    "HTML": m.html,
+    "wasm fetch + compile": m.wasm_ready - m.html,
+    "model fetch (after wasm)": m.model_fetched - m.wasm_ready,
+    "parse + optimize": m.model_optimized - m.model_fetched,
+    "first inference": m.first_inference - m.model_optimized,
+    "render ready": m.ready - m.first_inference,
+  };
+}
+
+/** Cold loads of `base` until `window.__readyAt` is set; resolves to the ready times and,
+ * where `detail` is given, what it returns after each load. */
+async function coldLoads(browser, base, { readySelector, detail, loads = 7 }) {
   const ready = [];
-  for (let i = 0; i < 7; i++) {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const details = [];
+  for (let i = 0; i < loads; i++) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, serviceWorkers: "block" });
     const page = await context.newPage();
-    await page.addInitScript(() => {
-      new MutationObserver(() => {
-        if (!window.__readyAt && document.querySelector('[data-testid="status"][data-state="ready"]')) {
-          window.__readyAt = performance.now();
-        }
-      }).observe(document, { subtree: true, childList: true, attributes: true });
-    });
+    if (readySelector) {
+      await page.addInitScript((selector) => {
+        new MutationObserver(() => {
+          if (!window.__readyAt && document.querySelector(selector)) window.__readyAt = performance.now();
+        }).observe(document, { subtree: true, childList: true, attributes: true });
+      }, readySelector);
+    }
     await page.goto(base);
-    await page.waitForFunction(() => window.__readyAt, null, { timeout: 30000 });
+    await page.waitForFunction(() => window.__readyAt, null, { timeout: 60000 });
     ready.push(await page.evaluate(() => window.__readyAt));
+    if (detail) details.push(await page.evaluate(detail));
     await context.close();
   }
+  return { ready, details };
+}
+
+/** The same ONNX file under onnxruntime-web (wasm backend, one thread), served from
+ * 127.0.0.1 in a folder of its own: bytes, navigation to ready, single-image inference. */
+async function onnxruntimeWeb(browser) {
+  const ort = join(here, "ort");
+  const dist = join(ort, "node_modules", "onnxruntime-web", "dist");
+  if (!existsSync(dist)) return null;
+  const site = join(out, "ort-site");
+  await rm(site, { recursive: true, force: true });
+  await mkdir(join(site, "model"), { recursive: true });
+  const copies = [
+    [join(ort, "index.html"), "index.html"],
+    [join(ort, "page.mjs"), "page.mjs"],
+    [join(dist, "ort.wasm.min.mjs"), "ort.wasm.min.mjs"],
+    [join(dist, "ort-wasm-simd-threaded.mjs"), "ort-wasm-simd-threaded.mjs"],
+    [join(dist, "ort-wasm-simd-threaded.wasm"), "ort-wasm-simd-threaded.wasm"],
+    [join(repo, "model", "digitnet.onnx"), join("model", "digitnet.onnx")],
+  ];
+  for (const [from, to] of copies) await copyFile(from, join(site, to));
+  const version = JSON.parse(await readFile(join(dist, "..", "package.json"), "utf8")).version;
+  const bytes = await sizesOf(site);
+  const { server, port } = await startServer(site);
+  try {
+    const base = `http://127.0.0.1:${port}/`;
+    const { ready } = await coldLoads(browser, base, {});
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(base);
+    await page.waitForFunction(() => window.__readyAt, null, { timeout: 60000 });
+    const batches = await page.evaluate(() => window.benchInference(40, 10));
+    await context.close();
+    return { version, bytes, ready, batches };
+  } finally {
+    server.close();
+  }
+}
+
+async function pageTimings(browser, base) {
+  const { ready, details } = await coldLoads(browser, base, {
+    readySelector: '[data-testid="status"][data-state="ready"]',
+    detail: milestones,
+  });
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(base);
@@ -84,7 +161,10 @@ async function pageTimings(browser, base) {
     return Array.from(window.digitpad.bench_inference(bytes, 40, 10));
   });
   await context.close();
-  return { ready, batches };
+  const breakdown = Object.fromEntries(
+    Object.keys(phases(details[0])).map((name) => [name, median(details.map((d) => phases(d)[name]))]),
+  );
+  return { ready, batches, breakdown };
 }
 
 function nativeInference() {
@@ -109,12 +189,14 @@ async function trainingThroughput() {
 
 async function main() {
   await mkdir(out, { recursive: true });
-  const sizes = await distSizes();
+  const sizes = await sizesOf(shipped);
   const { server, port } = await startServer(dist);
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROME_ARGS });
-  let page;
+  let page, ort;
   try {
     page = await pageTimings(browser, `http://127.0.0.1:${port}/`);
+    server.close();
+    ort = await onnxruntimeWeb(browser);
   } finally {
     await browser.close();
     server.close();
@@ -132,9 +214,25 @@ async function main() {
       runs: page.batches.length * 10,
       batch: 10,
     },
+    startup_breakdown_ms: page.breakdown,
     native_inference_ms: native && { p50: native.p50_ms, p95: native.p95_ms, runs: native.runs },
+    onnxruntime_web: ort && {
+      version: ort.version,
+      bytes: ort.bytes,
+      navigation_to_ready_ms: { median: median(ort.ready), min: Math.min(...ort.ready), runs: ort.ready },
+      inference_ms: { p50: quantile(ort.batches, 0.5), p95: quantile(ort.batches, 0.95), runs: ort.batches.length * 10, batch: 10 },
+    },
     training,
   };
+  if (result.onnxruntime_web) {
+    const o = result.onnxruntime_web;
+    result.ratios_page_over_onnxruntime_web = {
+      bytes_gzip: sizes.total.gzip / o.bytes.total.gzip,
+      navigation_to_ready: result.navigation_to_ready_ms.median / o.navigation_to_ready_ms.median,
+      inference_p50: result.page_inference_ms.p50 / o.inference_ms.p50,
+      inference_p95: result.page_inference_ms.p95 / o.inference_ms.p95,
+    };
+  }
   await writeFile(join(out, "bench.json"), JSON.stringify(result, null, 2));
 
   console.log("dist/ (gzip -9)");
@@ -142,6 +240,19 @@ async function main() {
   console.log(`  ${"total".padEnd(40)} ${kb(sizes.total.raw).padStart(10)} ${kb(sizes.total.gzip).padStart(10)}`);
   console.log(`navigation to ready      median ${result.navigation_to_ready_ms.median.toFixed(0)} ms (min ${result.navigation_to_ready_ms.min.toFixed(0)} ms, 7 cold loads)`);
   console.log(`inference in the page    p50 ${result.page_inference_ms.p50.toFixed(3)} ms, p95 ${result.page_inference_ms.p95.toFixed(3)} ms (${result.page_inference_ms.runs} runs)`);
+  console.log("start-up, median of the same loads:");
+  for (const [name, ms] of Object.entries(page.breakdown)) console.log(`  ${name.padEnd(28)} ${ms.toFixed(0).padStart(6)} ms`);
+  if (result.onnxruntime_web) {
+    const o = result.onnxruntime_web;
+    const r = result.ratios_page_over_onnxruntime_web;
+    console.log(`onnxruntime-web ${o.version} (wasm, 1 thread), same model, same browser:`);
+    console.log(`  bytes (gzip -9)          ${kb(o.bytes.total.gzip)} (${o.bytes.files.map((f) => `${f.file} ${kb(f.gzip)}`).join(", ")})`);
+    console.log(`  navigation to ready      median ${o.navigation_to_ready_ms.median.toFixed(0)} ms (min ${o.navigation_to_ready_ms.min.toFixed(0)} ms)`);
+    console.log(`  inference                p50 ${o.inference_ms.p50.toFixed(3)} ms, p95 ${o.inference_ms.p95.toFixed(3)} ms`);
+    console.log(`page / onnxruntime-web     bytes ${r.bytes_gzip.toFixed(2)}, ready ${r.navigation_to_ready.toFixed(2)}, p50 ${r.inference_p50.toFixed(2)}, p95 ${r.inference_p95.toFixed(2)}`);
+  } else {
+    console.log("onnxruntime-web          skipped (npm ci in tests/e2e/ort)");
+  }
   if (native) console.log(`inference native tract   p50 ${native.p50_ms.toFixed(3)} ms, p95 ${native.p95_ms.toFixed(3)} ms (${native.runs} runs)`);
   else console.log("inference native tract   skipped (build with cargo build --release)");
   if (training) console.log(`training on CPU          ${training.images_per_second.toFixed(0)} images/s (${training.device})`);
