@@ -55,9 +55,14 @@ impl Prediction {
     }
 }
 
+/// The optimized plan and the run state kept between runs: tract's `SimplePlan::run` builds a
+/// fresh state (buffers, scratch space) on every call, which for a model this small costs as
+/// much as the arithmetic.
+type RunState = TypedSimpleState<TypedModel, std::sync::Arc<TypedSimplePlan<TypedModel>>>;
+
 /// A loaded, optimized model ready to classify batches of a fixed size.
 pub struct Classifier {
-    plan: std::sync::Arc<TypedSimplePlan<TypedModel>>,
+    state: std::sync::Mutex<RunState>,
     batch: usize,
     metadata: Vec<(String, String)>,
 }
@@ -110,7 +115,9 @@ impl Classifier {
             .into_runnable()
             .map_err(prepare)?;
         Ok(Self {
-            plan: plan.into(),
+            state: std::sync::Mutex::new(
+                RunState::new(std::sync::Arc::new(plan)).map_err(prepare)?,
+            ),
             batch,
             metadata,
         })
@@ -145,6 +152,12 @@ impl Classifier {
         images: &[DigitImage],
     ) -> Result<Vec<Prediction>, ClassifierError> {
         let mut predictions = Vec::with_capacity(images.len());
+        // A panic while running cannot leave the state half-updated in a way a later run
+        // would see: every run sets its inputs and recomputes every value.
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         for chunk in images.chunks(self.batch) {
             let mut input = vec![0f32; self.batch * PIXELS];
             for (slot, image) in input.chunks_mut(PIXELS).zip(chunk) {
@@ -152,8 +165,7 @@ impl Classifier {
             }
             let tensor = tract_ndarray::Array4::from_shape_vec((self.batch, 1, SIDE, SIDE), input)
                 .map_err(|e| ClassifierError::Run(e.to_string()))?;
-            let outputs = self
-                .plan
+            let outputs = state
                 .run(tvec!(Tensor::from(tensor).into()))
                 .map_err(|e| ClassifierError::Run(format!("{e:#}")))?;
             let logits = output_rows(&outputs, 0, self.batch)?;
