@@ -153,25 +153,8 @@ fn softmax(ctx: &ParsingContext, node: &NodeProto) -> Built {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::onnx::attribute::{int, ints};
     use tract_onnx::pb::{attribute_proto::AttributeType, AttributeProto, ModelProto};
-
-    fn ints(name: &str, values: &[i64]) -> AttributeProto {
-        AttributeProto {
-            name: name.into(),
-            r#type: AttributeType::Ints as i32,
-            ints: values.to_vec(),
-            ..Default::default()
-        }
-    }
-
-    fn int(name: &str, value: i64) -> AttributeProto {
-        AttributeProto {
-            name: name.into(),
-            r#type: AttributeType::Int as i32,
-            i: value,
-            ..Default::default()
-        }
-    }
 
     fn string(name: &str, value: &str) -> AttributeProto {
         AttributeProto {

@@ -7,11 +7,12 @@
 
 use prost::Message;
 use tract_onnx::pb::{
-    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto, type_proto,
-    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto,
-    TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
+    tensor_proto::DataType, tensor_shape_proto, type_proto, AttributeProto, GraphProto, ModelProto,
+    NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto, TensorShapeProto,
+    TypeProto, ValueInfoProto,
 };
 
+use super::attribute::{int, ints};
 use crate::digit::{CLASSES, SIDE};
 
 /// ONNX IR version written (7 = ONNX 1.8; onnxruntime 1.x reads up to 9 or more).
@@ -62,24 +63,6 @@ pub enum OnnxLayer {
         /// Output width.
         outputs: usize,
     },
-}
-
-fn ints(name: &str, values: &[i64]) -> AttributeProto {
-    AttributeProto {
-        name: name.into(),
-        r#type: AttributeType::Ints as i32,
-        ints: values.to_vec(),
-        ..Default::default()
-    }
-}
-
-fn int(name: &str, value: i64) -> AttributeProto {
-    AttributeProto {
-        name: name.into(),
-        r#type: AttributeType::Int as i32,
-        i: value,
-        ..Default::default()
-    }
 }
 
 fn float_tensor(name: &str, dims: &[usize], values: &[f32]) -> TensorProto {
