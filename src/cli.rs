@@ -207,23 +207,15 @@ pub fn main() -> Result<()> {
     }
 }
 
+/// Reads and parses the JSON file `path`; errors name the file and what it should have been.
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{}: not {what}", path.display()))
+}
+
 fn pictures(args: PicturesArgs) -> Result<()> {
-    let read = |name: &str| -> Result<Vec<u8>> {
-        let path = args.dir.join(name);
-        std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
-    };
-    let history = serde_json::from_slice(&read("history.json")?).with_context(|| {
-        format!(
-            "{}: not a training history",
-            args.dir.join("history.json").display()
-        )
-    })?;
-    let eval: EvalFile = serde_json::from_slice(&read("metrics.json")?).with_context(|| {
-        format!(
-            "{}: not a metrics file",
-            args.dir.join("metrics.json").display()
-        )
-    })?;
+    let history = read_json(&args.dir.join("history.json"), "a training history")?;
+    let eval: EvalFile = read_json(&args.dir.join("metrics.json"), "a metrics file")?;
     run::write_pictures(&args.dir, &history, &eval.report, eval.dataset)?;
     eprintln!("redrew the pictures in {}", args.dir.display());
     Ok(())

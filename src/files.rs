@@ -25,10 +25,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(dir) => dir,
         None => Path::new("."),
     };
-    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     if path.file_name().is_none() {
         anyhow::bail!("{}: not a file path", path.display());
     }
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut builder = tempfile::Builder::new();
     builder.prefix(".digitpad-").suffix(".tmp");
     // Temporary files are private (0600); what we write is an ordinary file, readable as any

@@ -38,15 +38,17 @@ pub struct AppProps {
 /// A named point on the page's timeline (`performance.mark`), for the start-up breakdown of
 /// `.ci/bench`; costs nothing measurable.
 fn mark(name: &str) {
-    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+    if let Some(performance) = performance() {
         let _ = performance.mark(name);
     }
 }
 
 fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
+    performance().map_or(0.0, |p| p.now())
+}
+
+fn performance() -> Option<web_sys::Performance> {
+    web_sys::window().and_then(|w| w.performance())
 }
 
 /// Fetches the model at `url` and checks that it is the one this page was built with. A stale

@@ -59,11 +59,9 @@ async function sizesOf(dir) {
  * www/boot.js and src/app/page.rs). */
 function milestones() {
   const nav = performance.getEntriesByType("navigation")[0];
-  const wasm = performance.getEntriesByType("resource").find((r) => r.name.endsWith(".wasm"));
   const mark = (name) => performance.getEntriesByName(name)[0]?.startTime ?? null;
   return {
     html: nav.responseEnd,
-    wasm_downloaded: wasm?.responseEnd ?? null,
     wasm_ready: mark("digitpad:wasm-ready"),
     model_fetched: mark("digitpad:model-fetched"),
     model_optimized: mark("digitpad:model-optimized"),
@@ -161,8 +159,9 @@ async function pageTimings(browser, base) {
     return Array.from(window.digitpad.bench_inference(bytes, 40, 10));
   });
   await context.close();
+  const perLoad = details.map(phases);
   const breakdown = Object.fromEntries(
-    Object.keys(phases(details[0])).map((name) => [name, median(details.map((d) => phases(d)[name]))]),
+    Object.keys(perLoad[0]).map((name) => [name, median(perLoad.map((p) => p[name]))]),
   );
   return { ready, batches, breakdown };
 }
@@ -195,7 +194,6 @@ async function main() {
   let page, ort;
   try {
     page = await pageTimings(browser, `http://127.0.0.1:${port}/`);
-    server.close();
     ort = await onnxruntimeWeb(browser);
   } finally {
     await browser.close();

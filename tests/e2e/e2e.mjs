@@ -96,6 +96,11 @@ async function waitForStrokes(page, n) {
   );
 }
 
+/** Waits until the model is loaded and the page says it is ready. */
+async function waitReady(page) {
+  await page.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 30000 });
+}
+
 /** Waits until the answer is empty; false when that does not happen within 5 s. */
 async function answerCleared(page) {
   try {
@@ -138,7 +143,7 @@ async function main() {
     watch(page, "desktop", log);
     const start = Date.now();
     await page.goto(base);
-    await page.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 30000 });
+    await waitReady(page);
     console.log(`  ready after ${Date.now() - start} ms`);
     check((await prediction(page)).digit === "", "empty pad: no prediction");
     check((await page.locator(".hint").textContent()) === "Draw a digit", 'empty pad says "Draw a digit"');
@@ -184,7 +189,7 @@ async function main() {
     const mobile = await phone.newPage();
     watch(mobile, "phone", log);
     await mobile.goto(base);
-    await mobile.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 30000 });
+    await waitReady(mobile);
     const cdp = await phone.newCDPSession(mobile);
     const box = await padBox(mobile);
     check(box.width >= 280 && box.x >= 0 && box.x + box.width <= 360, `pad fits the phone width (${Math.round(box.width)} px)`);
@@ -210,7 +215,7 @@ async function main() {
       (route) => route.fulfill({ status: 200, contentType: "application/octet-stream", body: Buffer.from("an older model") }),
     );
     await stale.goto(base);
-    await stale.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 30000 });
+    await waitReady(stale);
     check(
       modelRequests.some((search) => search.startsWith("?v=")),
       `a model that is not the page's own is fetched again by version (${modelRequests.join(" ") || "no"} requests)`,
@@ -226,7 +231,7 @@ async function main() {
     const first = await visit.newPage();
     watch(first, "offline", log);
     await first.goto(base);
-    await first.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 30000 });
+    await waitReady(first);
     await first.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30000 });
     const cached = await first.evaluate(async () => {
       const names = (await caches.keys()).filter((n) => n.startsWith("digitpad-"));
@@ -243,7 +248,7 @@ async function main() {
     await new Promise((done) => server.close(done));
     serverClosed = true;
     await first.reload();
-    await first.waitForSelector('[data-testid="status"][data-state="ready"]', { timeout: 30000 });
+    await waitReady(first);
     const six = await readStrokes("digit-6");
     await drawWithMouse(first, six);
     await waitForStrokes(first, six.length);
