@@ -4,10 +4,13 @@
 //!
 //! The model contract (written by the exporter, documented in `model/README.md`): input
 //! `image`, f32 `[N, 1, 28, 28]`, values 0..1, white ink on black; output 0 `logits` `[N, 10]`;
-//! optional output 1 `probabilities` `[N, 10]` (softmax of the logits).
+//! optional output 1 `probabilities` `[N, 10]` (plain softmax of the logits: not used here,
+//! the calibrated probabilities are computed from the logits, see [`crate::trust`]); optional
+//! output 2 `features` `[N, F]` (the input of the last dense layer).
 
 use crate::digit::{DigitImage, CLASSES, PIXELS, SIDE};
-use crate::scores::{argmax, softmax};
+use crate::scores::argmax;
+use crate::trust::{Trust, Verdict};
 use prost::Message;
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
@@ -32,6 +35,9 @@ pub enum ClassifierError {
     /// Running the plan failed.
     #[error("inference failed: {0}")]
     Run(String),
+    /// The calibration or rejection rules in the file's metadata are malformed.
+    #[error("{0}")]
+    Metadata(#[from] crate::trust::TrustError),
 }
 
 /// The model's answer for one image.
@@ -39,8 +45,13 @@ pub enum ClassifierError {
 pub struct Prediction {
     /// Raw scores, one per digit.
     pub logits: [f32; CLASSES],
-    /// Softmax of the logits: one probability per digit, summing to 1.
+    /// Calibrated probabilities (softmax of the logits over the model's temperature): one
+    /// per digit, summing to 1.
     pub probabilities: [f32; CLASSES],
+    /// The penultimate features (empty when the model has no `features` output).
+    pub features: Vec<f32>,
+    /// Digit, not sure, or not a digit, by the model's rules ([`Trust::verdict`]).
+    pub verdict: Verdict,
 }
 
 impl Prediction {
@@ -66,6 +77,7 @@ pub struct Classifier {
     state: std::sync::Mutex<RunState>,
     batch: usize,
     metadata: Vec<(String, String)>,
+    trust: Trust,
 }
 
 impl std::fmt::Debug for Classifier {
@@ -106,11 +118,23 @@ impl Classifier {
             .collect();
         let batch = batch.max(1);
         let prepare = |e: TractError| ClassifierError::Prepare(format!("{e:#}"));
-        let plan = onnx_runtime()
+        let model = onnx_runtime()
             .model_for_proto_model(&proto)
             .map_err(prepare)?
             .with_input_fact(0, f32::fact([batch, 1, SIDE, SIDE]).into())
-            .map_err(prepare)?
+            .map_err(prepare)?;
+        let feature_width = feature_width(&proto);
+        let trust = Trust::from_metadata(
+            |key| {
+                proto
+                    .metadata_props
+                    .iter()
+                    .find(|p| p.key == key)
+                    .map(|p| p.value.as_str())
+            },
+            feature_width,
+        )?;
+        let plan = model
             .into_optimized()
             .map_err(prepare)?
             .into_runnable()
@@ -119,7 +143,13 @@ impl Classifier {
             state: std::sync::Mutex::new(RunState::new(plan.into()).map_err(prepare)?),
             batch,
             metadata,
+            trust,
         })
+    }
+
+    /// The model's calibration and rejection rules (from its metadata).
+    pub fn trust(&self) -> &Trust {
+        &self.trust
     }
 
     /// One run on a blank image: checks the output contract and warms every lazy buffer, so
@@ -168,23 +198,65 @@ impl Classifier {
                 .run(tvec!(Tensor::from(tensor).into()))
                 .map_err(|e| ClassifierError::Run(format!("{e:#}")))?;
             let logits = output_rows(&outputs, 0, self.batch)?;
-            let probabilities = if outputs.len() > 1 {
-                Some(output_rows(&outputs, 1, self.batch)?)
+            let features = if outputs.len() > 2 {
+                feature_rows(&outputs[2], self.batch)?
             } else {
-                None
+                vec![Vec::new(); self.batch]
             };
-            for row in 0..chunk.len() {
-                let logits = logits[row];
+            for (logits, features) in logits.into_iter().zip(features).take(chunk.len()) {
                 predictions.push(Prediction {
                     logits,
-                    probabilities: probabilities
-                        .as_ref()
-                        .map_or_else(|| softmax(&logits), |p| p[row]),
+                    probabilities: self.trust.probabilities(&logits),
+                    verdict: self.trust.verdict(&logits, &features),
+                    features,
                 });
             }
         }
         Ok(predictions)
     }
+}
+
+/// The width of the graph's third output (`features`), 0 when there is none or its width is
+/// not a fixed number.
+fn feature_width(proto: &ModelProto) -> usize {
+    use tract_onnx::pb::{tensor_shape_proto::dimension::Value, type_proto};
+    let Some(output) = proto.graph.as_ref().and_then(|g| g.output.get(2)) else {
+        return 0;
+    };
+    let dims = match output.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+        Some(type_proto::Value::TensorType(t)) => t.shape.as_ref().map(|s| &s.dim),
+        _ => None,
+    };
+    match dims.map(|d| d.as_slice()) {
+        Some([_, width]) => match width.value {
+            Some(Value::DimValue(w)) => usize::try_from(w).unwrap_or(0),
+            _ => 0,
+        },
+        _ => 0,
+    }
+}
+
+/// The features output as `batch` rows.
+fn feature_rows(output: &TValue, batch: usize) -> Result<Vec<Vec<f32>>, ClassifierError> {
+    let view = output
+        .to_array_view::<f32>()
+        .map_err(|e| ClassifierError::Output(format!("features: {e:#}")))?;
+    let [rows, width] = view.shape() else {
+        return Err(ClassifierError::Output(format!(
+            "features have shape {:?}, expected [{batch}, F]",
+            view.shape()
+        )));
+    };
+    if *rows != batch {
+        return Err(ClassifierError::Output(format!(
+            "features have {rows} rows, expected {batch}"
+        )));
+    }
+    if *width == 0 {
+        return Ok(vec![Vec::new(); batch]);
+    }
+    let flat: Vec<f32> = view.iter().copied().collect();
+    Ok(flat.chunks(*width).map(<[f32]>::to_vec).collect())
 }
 
 /// Output `index` as `batch` rows of 10 floats.

@@ -1,4 +1,4 @@
-//! The native command line: `train`, `eval`, `predict`, `export`, `bench`.
+//! The native command line: `train`, `eval`, `predict`, `export`, `calibrate`, `bench`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,6 +20,7 @@ use crate::train::device::DeviceChoice;
 use crate::train::evaluation::{evaluate_onnx, EvalFile};
 use crate::train::model::Architecture;
 use crate::train::run::{self, RunOptions};
+use crate::trust::Verdict;
 use crate::DigitImage;
 
 /// Train, evaluate and run the digit recognizer's CNN.
@@ -43,6 +44,10 @@ enum Command {
     Predict(PredictArgs),
     /// Export a training checkpoint to ONNX (checked under tract) with its metrics and card.
     Export(ExportArgs),
+    /// Fit a model's confidence calibration and "not a digit" rules on the validation split
+    /// and store them in the file (as `train` does after training); rewrites the model
+    /// folder's metrics, calibration report, reliability diagram and card.
+    Calibrate(CalibrateArgs),
     /// Time single-image inference of an ONNX model under tract (native), and print JSON.
     Bench(BenchArgs),
     /// Write the first COUNT test images as a gzipped IDX fixture (for the test suite).
@@ -173,6 +178,22 @@ struct ExportArgs {
 }
 
 #[derive(Args, Debug)]
+struct CalibrateArgs {
+    /// The ONNX model, in its model folder.
+    #[arg(default_value = "model/digitnet.onnx")]
+    model: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Fraction of the training set held out for validation (its last part), as in training.
+    #[arg(long, default_value_t = 0.1)]
+    val_split: f64,
+    /// Folders of drawings that are not digits to report rejection on [default: the
+    /// repository's tests/fixtures/nondigits when present].
+    #[arg(long, value_name = "DIR")]
+    nondigits: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
 struct BenchArgs {
     /// The ONNX model.
     model: PathBuf,
@@ -201,6 +222,7 @@ pub fn main() -> Result<()> {
         Command::Eval(args) => eval(args),
         Command::Predict(args) => predict(args),
         Command::Export(args) => export(args),
+        Command::Calibrate(args) => calibrate(args),
         Command::Bench(args) => bench(args),
         Command::Fixture(args) => fixture(args),
         Command::Pictures(args) => pictures(args),
@@ -395,7 +417,10 @@ fn predict(args: PredictArgs) -> Result<()> {
                     "input": path.display().to_string(),
                     "digit": prediction.digit(),
                     "confidence": prediction.confidence(),
+                    "verdict": prediction.verdict.as_str(),
                     "probabilities": prediction.probabilities,
+                    "logits": prediction.logits,
+                    "features": prediction.features,
                 })
             );
         } else {
@@ -403,8 +428,13 @@ fn predict(args: PredictArgs) -> Result<()> {
                 .iter()
                 .map(|(d, p)| format!("{d} {:.1}%", 100.0 * p))
                 .collect();
+            let verdict = match prediction.verdict {
+                Verdict::Digit => String::new(),
+                Verdict::Unsure => " - not sure".into(),
+                Verdict::NotDigit => " - not a digit".into(),
+            };
             println!(
-                "{}: {} ({:.1}%; then {})",
+                "{}: {} ({:.1}%; then {}){verdict}",
                 path.display(),
                 prediction.digit(),
                 100.0 * prediction.confidence(),
@@ -433,13 +463,12 @@ fn export(args: ExportArgs) -> Result<()> {
     })?;
     let device = state.config.device.device()?;
     let network = checkpoint::load_network(&args.checkpoint, &state, &device)?;
-    let dir = data::locate(state.config.dataset, args.data.data_dir.as_deref())?;
-    let test = data::load_split(state.config.dataset, &dir, Split::Test)?;
+    let data = run::load_data(&state.config, args.data.data_dir.as_deref())?;
     run::finish_model(
         &network,
         &state.config,
         &state.history,
-        &test,
+        (&data.validation, &data.test),
         &device,
         &RunOptions {
             data_dir: args.data.data_dir,
@@ -449,6 +478,62 @@ fn export(args: ExportArgs) -> Result<()> {
             command: format!("{} (checkpoint of epoch {})", command_line(), state.epoch),
         },
     )
+}
+
+fn calibrate(args: CalibrateArgs) -> Result<()> {
+    use crate::train::calibration::{self, calibrate_model, load_drawings};
+    let bytes = read_model(&args.model)?;
+    let dir = data::locate(args.data.dataset, args.data.data_dir.as_deref())?;
+    let all = data::load_split(args.data.dataset, &dir, Split::Train)?;
+    let test = data::load_split(args.data.dataset, &dir, Split::Test)?;
+    let (_, validation) = data::split_validation(&all, args.val_split);
+    if validation.is_empty() {
+        bail!("--val-split {} leaves no validation images", args.val_split);
+    }
+    let drawings = if args.nondigits.is_empty() {
+        calibration::repository_drawings()?
+    } else {
+        let mut sets = args
+            .nondigits
+            .iter()
+            .map(|d| load_drawings(d, false))
+            .collect::<Result<Vec<_>>>()?;
+        for dir in calibration::DIGIT_DRAWINGS.map(Path::new) {
+            if dir.is_dir() {
+                sets.push(load_drawings(dir, true)?);
+            }
+        }
+        sets
+    };
+    let (calibrated, report) = calibrate_model(&bytes, &validation, &test, &drawings)
+        .with_context(|| format!("calibrating {}", args.model.display()))?;
+    println!("{}", report.to_table());
+    let name = args
+        .model
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (eval, _) = evaluate_onnx(&calibrated, &name, args.data.dataset, &test)?;
+    let out = args.model.parent().unwrap_or(Path::new("."));
+    write_atomically(&args.model, &calibrated)?;
+    write_atomically(
+        &out.join("metrics.json"),
+        &serde_json::to_vec_pretty(&eval)?,
+    )?;
+    run::write_trust_files(out, &report)?;
+    let card_path = out.join("README.md");
+    if let Ok(card) = std::fs::read_to_string(&card_path) {
+        let card = crate::train::card::refresh_card(&card, &eval, &report);
+        write_atomically(&card_path, card.as_bytes())?;
+    }
+    eprintln!(
+        "wrote {} ({} bytes, sha256 {}), metrics.json, calibration.json, reliability.svg and the card in {}",
+        args.model.display(),
+        calibrated.len(),
+        eval.sha256,
+        out.display()
+    );
+    Ok(())
 }
 
 fn bench(args: BenchArgs) -> Result<()> {

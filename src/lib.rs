@@ -2,7 +2,7 @@
 //!
 //! One crate, two targets. Both share the modules at the top: how a drawing becomes the
 //! model's 28x28 input ([`preprocess`]), how the model runs ([`classifier`], with tract, reading
-//! ONNX through [`onnx`]), what its scores mean ([`scores`]), the MNIST file format ([`idx`])
+//! ONNX through [`onnx`]), what its scores mean ([`scores`]) and how far to trust them ([`trust`]), the MNIST file format ([`idx`])
 //! and the metrics ([`metrics`]). The web app ([`app`], wasm32 only) draws and predicts in the
 //! browser; the trainer ([`train`], native only) trains the model with burn and exports the
 //! ONNX file the web app ships, with [`onnx`]'s writer.
@@ -18,8 +18,10 @@ pub mod idx;
 pub mod metrics;
 pub mod onnx;
 pub mod preprocess;
+pub mod saliency;
 pub mod scores;
 pub mod strokes;
+pub mod trust;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

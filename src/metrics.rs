@@ -1,6 +1,8 @@
 //! Classification metrics: accuracy, confusion matrix, per-class precision / recall / F1,
-//! macro F1 and one-vs-rest ROC-AUC (the seed's metrics), computed from labels and predicted
-//! probabilities. Pure functions, shared by `eval`, the trainer and the tests.
+//! macro F1 and one-vs-rest ROC-AUC (the seed's metrics), and how well the probabilities are
+//! calibrated (negative log-likelihood, expected calibration error, reliability bins),
+//! computed from labels and predicted probabilities. Pure functions, shared by `eval`, the
+//! trainer and the tests.
 
 use crate::digit::CLASSES;
 use crate::scores::argmax;
@@ -42,6 +44,80 @@ pub struct EvalReport {
     pub confusion: Vec<Vec<usize>>,
     /// One entry per class, in class order.
     pub per_class: Vec<ClassMetrics>,
+    /// Mean negative log-likelihood of the true class (nats).
+    #[serde(default)]
+    pub nll: f64,
+    /// Expected calibration error over [`CALIBRATION_BINS`] equal-width confidence bins.
+    #[serde(default)]
+    pub ece: f64,
+}
+
+/// Number of confidence bins of the expected calibration error (the usual 15).
+pub const CALIBRATION_BINS: usize = 15;
+
+/// One confidence bin of a reliability diagram.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationBin {
+    /// Lower edge of the bin (confidence), inclusive except for the first bin's 0.
+    pub low: f64,
+    /// Upper edge of the bin.
+    pub high: f64,
+    /// Examples whose top probability falls in the bin.
+    pub count: usize,
+    /// Their mean top probability.
+    pub confidence: f64,
+    /// The share of them classified right.
+    pub accuracy: f64,
+}
+
+/// Examples binned by their top probability into `bins` equal-width bins, `(low, high]`.
+pub fn calibration_bins(
+    labels: &[u8],
+    probabilities: &[[f32; CLASSES]],
+    bins: usize,
+) -> Vec<CalibrationBin> {
+    let bins = bins.max(1);
+    let mut sums = vec![(0usize, 0f64, 0usize); bins];
+    for (&label, p) in labels.iter().zip(probabilities) {
+        let predicted = argmax(p);
+        let confidence = f64::from(p[predicted]);
+        let index = ((confidence * bins as f64).ceil() as usize).clamp(1, bins) - 1;
+        let (count, total, correct) = &mut sums[index];
+        *count += 1;
+        *total += confidence;
+        *correct += usize::from(predicted == usize::from(label));
+    }
+    sums.iter()
+        .enumerate()
+        .map(|(i, &(count, total, correct))| CalibrationBin {
+            low: i as f64 / bins as f64,
+            high: (i + 1) as f64 / bins as f64,
+            count,
+            confidence: ratio(total, count as f64),
+            accuracy: ratio(correct as f64, count as f64),
+        })
+        .collect()
+}
+
+/// Expected calibration error: the count-weighted mean gap between confidence and accuracy
+/// over the bins.
+pub fn expected_calibration_error(bins: &[CalibrationBin]) -> f64 {
+    let total: usize = bins.iter().map(|b| b.count).sum();
+    let gaps: f64 = bins
+        .iter()
+        .map(|b| b.count as f64 * (b.confidence - b.accuracy).abs())
+        .sum();
+    ratio(gaps, total as f64)
+}
+
+/// Mean negative log-likelihood of the true classes (probabilities floored at 1e-12).
+pub fn negative_log_likelihood(labels: &[u8], probabilities: &[[f32; CLASSES]]) -> f64 {
+    let total: f64 = labels
+        .iter()
+        .zip(probabilities)
+        .map(|(&l, p)| -f64::from(p[usize::from(l)]).max(1e-12).ln())
+        .sum();
+    ratio(total, labels.len() as f64)
 }
 
 /// Evaluates predicted probabilities (one row per example) against true labels.
@@ -105,6 +181,8 @@ pub fn evaluate(labels: &[u8], probabilities: &[[f32; CLASSES]]) -> EvalReport {
         macro_roc_auc,
         confusion,
         per_class,
+        nll: negative_log_likelihood(labels, probabilities),
+        ece: expected_calibration_error(&calibration_bins(labels, probabilities, CALIBRATION_BINS)),
     }
 }
 
@@ -152,8 +230,14 @@ impl EvalReport {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "accuracy {:.4} ({}/{})   macro F1 {:.4}   macro ROC-AUC {:.6}",
-            self.accuracy, self.correct, self.count, self.macro_f1, self.macro_roc_auc
+            "accuracy {:.4} ({}/{})   macro F1 {:.4}   macro ROC-AUC {:.6}   NLL {:.4}   ECE {:.4}",
+            self.accuracy,
+            self.correct,
+            self.count,
+            self.macro_f1,
+            self.macro_roc_auc,
+            self.nll,
+            self.ece
         );
         let _ = writeln!(out, "\nclass  support  precision  recall  f1      roc-auc");
         for m in &self.per_class {
@@ -242,5 +326,30 @@ mod tests {
         let aucs: Vec<f64> = (0..3).map(|c| r.per_class[c].roc_auc).collect();
         assert!((r.macro_roc_auc - aucs.iter().sum::<f64>() / 3.0).abs() < 1e-12);
         assert!(r.to_table().contains("accuracy 0.6667 (4/6)"));
+        // Every top probability is 0.9, four of six are right: ECE |0.9 - 4/6|, and NLL the
+        // mean of -ln 0.9 (right) and -ln(0.1/9) (wrong).
+        assert!((r.ece - (0.9 - 4.0 / 6.0)).abs() < 1e-6, "{}", r.ece);
+        let nll = (4.0 * -(0.9f64.ln()) + 2.0 * -((0.1f64 / 9.0).ln())) / 6.0;
+        assert!((r.nll - nll).abs() < 1e-5, "{} vs {nll}", r.nll);
+    }
+
+    #[test]
+    fn calibration_bins_split_by_confidence() {
+        let labels = [0u8, 0, 1, 1];
+        let probs = [
+            one_hot_ish(0, 0.95),
+            one_hot_ish(0, 0.35),
+            one_hot_ish(0, 0.96),
+            one_hot_ish(1, 1.0),
+        ];
+        let bins = calibration_bins(&labels, &probs, 10);
+        assert_eq!(bins.len(), 10);
+        assert_eq!(bins[3].count, 1); // 0.35 in (0.3, 0.4]
+        assert_eq!(bins[9].count, 3); // 0.95, 0.96, 1.0 in (0.9, 1.0]
+        assert!((bins[9].accuracy - 2.0 / 3.0).abs() < 1e-12);
+        assert!((bins[9].confidence - (0.95 + 0.96 + 1.0) / 3.0).abs() < 1e-6);
+        let ece = expected_calibration_error(&bins);
+        let expected = (1.0 * (0.35 - 1.0f64).abs() + 3.0 * ((0.97f64) - 2.0 / 3.0).abs()) / 4.0;
+        assert!((ece - expected).abs() < 1e-6, "{ece} vs {expected}");
     }
 }

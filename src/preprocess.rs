@@ -32,12 +32,40 @@ const RASTER_NOISE_FLOOR: f32 = 0.08;
 ///
 /// Cost is linear in the number of points: each segment touches only the pixels near it.
 pub fn strokes_to_digit(strokes: &[Stroke]) -> Option<DigitImage> {
+    strokes_to_placed_digit(strokes).map(|(image, _)| image)
+}
+
+/// Where a drawing landed in its 28x28 image: enough to map an image pixel back onto the pad
+/// (the page draws the saliency of each pixel over the ink that made it).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Placement {
+    /// The centre of the drawing's bounding box, in pad units.
+    pub centre: Point,
+    /// Image pixels per pad unit.
+    pub scale: f32,
+    /// Where that centre went in the image (continuous pixel coordinates).
+    pub at: Point,
+}
+
+impl Placement {
+    /// The pad point that lands at image coordinates `(x, y)` (continuous: pixel `i` spans
+    /// `i..i + 1`).
+    pub fn to_pad(&self, x: f32, y: f32) -> Point {
+        Point::new(
+            (x - self.at.x) / self.scale + self.centre.x,
+            (y - self.at.y) / self.scale + self.centre.y,
+        )
+    }
+}
+
+/// [`strokes_to_digit`], also saying where the drawing landed in the image.
+pub fn strokes_to_placed_digit(strokes: &[Stroke]) -> Option<(DigitImage, Placement)> {
     let bounds = Bounds::of_strokes(strokes)?;
     let extent = bounds.width().max(bounds.height()).max(MIN_EXTENT);
     // The centre line is scaled so that the ink around it, pen width included, spans INK_BOX.
     let scale = (INK_BOX - PEN_WIDTH) / extent;
     let centre = bounds.centre();
-    centred_by_mass(|dx, dy| {
+    let (image, dx, dy) = centred_by_mass(|dx, dy| {
         let to_image =
             |p: &Point| Point::new((p.x - centre.x) * scale + dx, (p.y - centre.y) * scale + dy);
         let mut image = DigitImage::default();
@@ -54,16 +82,25 @@ pub fn strokes_to_digit(strokes: &[Stroke]) -> Option<DigitImage> {
             }
         }
         image
-    })
+    })?;
+    Some((
+        image,
+        Placement {
+            centre,
+            scale,
+            at: Point::new(dx, dy),
+        },
+    ))
 }
 
 /// Renders once with the shape's centre at the image centre, measures the centre of mass,
 /// and renders again shifted so that the centre of mass lands on [`MASS_CENTRE`]. `render`
-/// takes where to put the shape's centre.
-fn centred_by_mass(render: impl Fn(f32, f32) -> DigitImage) -> Option<DigitImage> {
+/// takes where to put the shape's centre; the result says where it was put.
+fn centred_by_mass(render: impl Fn(f32, f32) -> DigitImage) -> Option<(DigitImage, f32, f32)> {
     let first = render(MASS_CENTRE, MASS_CENTRE);
     let (mx, my) = first.centre_of_mass()?;
-    Some(render(2.0 * MASS_CENTRE - mx, 2.0 * MASS_CENTRE - my))
+    let (dx, dy) = (2.0 * MASS_CENTRE - mx, 2.0 * MASS_CENTRE - my);
+    Some((render(dx, dy), dx, dy))
 }
 
 /// Draws one segment of the pen (a capsule of diameter [`PEN_WIDTH`]) into `image`, keeping
@@ -185,6 +222,7 @@ pub fn raster_to_digit(image: GrayImage<'_>) -> Result<DigitImage, RasterError> 
         }
         out
     })
+    .map(|(image, _, _)| image)
     .ok_or(RasterError::Blank)
 }
 
@@ -259,6 +297,36 @@ mod tests {
                 Point::new(from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t)
             })
             .collect()
+    }
+
+    #[test]
+    fn placement_maps_image_pixels_back_onto_the_drawing() {
+        // A vertical line from (0.5, 0.2) to (0.5, 0.6): its ends land 17 px apart in the
+        // image, and mapping the image back must find them on the pad.
+        let line = vec![vec![Point::new(0.5, 0.2), Point::new(0.5, 0.6)]];
+        let (image, placement) = strokes_to_placed_digit(&line).unwrap();
+        assert_eq!(Some(image.clone()), strokes_to_digit(&line));
+        let top = Point::new(
+            placement.at.x + (0.5 - placement.centre.x) * placement.scale,
+            placement.at.y + (0.2 - placement.centre.y) * placement.scale,
+        );
+        let back = placement.to_pad(top.x, top.y);
+        assert!(
+            (back.x - 0.5).abs() < 1e-5 && (back.y - 0.2).abs() < 1e-5,
+            "{back:?}"
+        );
+        // The ink's column in the image maps back to x = 0.5 on the pad.
+        let column = (0..SIDE)
+            .max_by(|&a, &b| {
+                let sum = |x: usize| (0..SIDE).map(|y| image.pixels()[y * SIDE + x]).sum::<f32>();
+                sum(a).total_cmp(&sum(b))
+            })
+            .unwrap();
+        let pad_x = placement.to_pad(column as f32 + 0.5, 14.0).x;
+        assert!(
+            (pad_x - 0.5).abs() < 0.5 / placement.scale + 1e-4,
+            "{pad_x}"
+        );
     }
 
     #[test]

@@ -106,3 +106,111 @@ fn the_build_fingerprints_the_shipped_model() {
         digitpad::fingerprint::fnv1a_hex(MODEL)
     );
 }
+
+/// Reads every `.strokes` file of a fixtures folder as one image (file name, image).
+fn drawings(dir: &str) -> Vec<(String, digitpad::DigitImage)> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "strokes"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).unwrap();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, strokes_to_digit(&strokes(&text)).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn shipped_model_carries_calibration_and_rejection_rules() {
+    use digitpad::trust::Method;
+    let classifier = Classifier::from_onnx(MODEL, 1).unwrap();
+    let trust = classifier.trust();
+    assert!(
+        trust.temperature > 0.5 && trust.temperature < 3.0 && trust.temperature != 1.0,
+        "temperature {}",
+        trust.temperature
+    );
+    let methods: Vec<Method> = trust.not_digit.iter().map(|r| r.0).collect();
+    assert_eq!(methods, [Method::Energy, Method::ClassDistance]);
+    // Calibrated probabilities are softer than the plain softmax of the same logits.
+    let image = strokes_to_digit(&strokes(STROKE_FIXTURES[0].2)).unwrap();
+    let p = classifier.classify(&image).unwrap();
+    assert_eq!(p.features.len(), 48);
+    let plain = digitpad::scores::softmax(&p.logits);
+    assert!(p.confidence() <= plain[p.digit()], "{p:?}");
+}
+
+#[test]
+fn shipped_model_says_not_a_digit_to_most_non_digits_and_keeps_digit_drawings() {
+    use digitpad::trust::Verdict;
+    let classifier = Classifier::from_onnx(MODEL, 50).unwrap();
+    let verdicts = |dir: &str| -> Vec<(String, Verdict, usize)> {
+        let set = drawings(dir);
+        let images: Vec<_> = set.iter().map(|(_, i)| i.clone()).collect();
+        let predictions = classifier.classify_batch(&images).unwrap();
+        set.into_iter()
+            .zip(predictions)
+            .map(|((name, _), p)| (name, p.verdict, p.digit()))
+            .collect()
+    };
+    let non_digits = verdicts("tests/fixtures/nondigits");
+    assert!(non_digits.len() >= 300);
+    let rejected = non_digits
+        .iter()
+        .filter(|v| v.1 == Verdict::NotDigit)
+        .count() as f64
+        / non_digits.len() as f64;
+    eprintln!("non-digit drawings rejected: {:.1}%", 100.0 * rejected);
+    assert!(rejected >= 0.7, "only {:.1}% rejected", 100.0 * rejected);
+    // Digit drawings made the same way: read right, and nearly all with a digit verdict.
+    let digits = verdicts("tests/fixtures/digit-drawings");
+    let label = |name: &str| {
+        name.trim_end_matches(".strokes")
+            .chars()
+            .last()
+            .and_then(|c| c.to_digit(10))
+    };
+    let wrong: Vec<_> = digits
+        .iter()
+        .filter(|(name, _, d)| label(name) != Some(*d as u32))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:?}");
+    let kept = digits.iter().filter(|v| v.1 == Verdict::Digit).count();
+    assert!(
+        kept * 100 >= 95 * digits.len(),
+        "{kept} of {} kept",
+        digits.len()
+    );
+}
+
+#[test]
+fn occlusion_credits_the_ink_that_made_the_answer() {
+    use digitpad::preprocess::strokes_to_placed_digit;
+    use digitpad::saliency::occlusion;
+    use digitpad::trust::top_two;
+    let classifier = Classifier::from_onnx(MODEL, 1).unwrap();
+    // A seven with a crossbar.
+    let seven = strokes("0.3,0.2 0.7,0.2 0.45,0.8\n0.4,0.5 0.62,0.5");
+    let (image, _) = strokes_to_placed_digit(&seven).unwrap();
+    let p = classifier.classify(&image).unwrap();
+    assert_eq!(p.digit(), 7);
+    let (digit, runner_up) = top_two(&p.probabilities);
+    let map = occlusion(&classifier, &image, digit, runner_up).unwrap();
+    assert_eq!((map.digit, map.runner_up), (7, runner_up));
+    // Blank pixels get no credit; the ink as a whole argues for the answer.
+    for (v, &ink) in map.values.iter().zip(image.pixels()) {
+        if ink == 0.0 {
+            assert_eq!(*v, 0.0);
+        }
+    }
+    let total: f32 = map.values.iter().sum();
+    assert!(total > 0.0, "{total}");
+    assert!(map.peak() > 0.0);
+    // One run for the image and one per inked square, far fewer than every square.
+    assert!(map.runs > 10 && map.runs <= 1 + 13 * 13, "{}", map.runs);
+}

@@ -3,7 +3,9 @@
 //!
 //! The file: IR version 7, opset 13 (loadable by onnxruntime and onnxruntime-web 1.x, and by
 //! tract); input `image` f32 `[N, 1, 28, 28]`; outputs `logits` and `probabilities` f32
-//! `[N, 10]`; a dynamic batch `N`; only the operators in [`crate::onnx::ops::SUPPORTED_OPS`].
+//! `[N, 10]` and `features` f32 `[N, F]` (the input of the last dense layer, for the page's
+//! "not a digit" test); a dynamic batch `N`; only the operators in
+//! [`crate::onnx::ops::SUPPORTED_OPS`].
 
 use prost::Message;
 use tract_onnx::pb::{
@@ -25,6 +27,8 @@ pub const INPUT_NAME: &str = "image";
 pub const LOGITS_NAME: &str = "logits";
 /// Name of the probability output.
 pub const PROBABILITIES_NAME: &str = "probabilities";
+/// Name of the penultimate-features output (the input of the last dense layer).
+pub const FEATURES_NAME: &str = "features";
 
 /// One layer of a sequential network, with its weights.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,6 +120,13 @@ fn node(
     }
 }
 
+/// The graph's description of its input and outputs.
+const GRAPH_DOC: &str = "Input `image`: f32 [N,1,28,28], 0 = background, 1 = ink (white on \
+    black), MNIST-style (20-px ink box, centred by mass). Outputs: `logits` [N,10], \
+    `probabilities` [N,10] = softmax(logits) (uncalibrated: the metadata's `temperature` T \
+    gives the calibrated softmax(logits / T)), `features` [N,F] = the input of the last dense \
+    layer.";
+
 /// Why a list of layers cannot be written as this project's model.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EncodeError {
@@ -146,13 +157,21 @@ pub fn encode(
     let mut initializers = Vec::new();
     let mut current = INPUT_NAME.to_string();
     let last = layers.len() - 1;
+    let mut features_width = 0;
     for (index, layer) in layers.iter().enumerate() {
         let prefix = format!("l{index}");
         let output = if index == last {
             LOGITS_NAME.to_string()
+        } else if index + 1 == last {
+            FEATURES_NAME.to_string()
         } else {
             format!("{prefix}_out")
         };
+        if index == last {
+            if let OnnxLayer::Dense { inputs, .. } = layer {
+                features_width = *inputs;
+            }
+        }
         match layer {
             OnnxLayer::Conv {
                 weight,
@@ -269,11 +288,9 @@ pub fn encode(
         output: vec![
             value_info(LOGITS_NAME, &[None, Some(CLASSES)]),
             value_info(PROBABILITIES_NAME, &[None, Some(CLASSES)]),
+            value_info(FEATURES_NAME, &[None, Some(features_width)]),
         ],
-        doc_string: "Input `image`: f32 [N,1,28,28], 0 = background, 1 = ink (white on black), \
-                     MNIST-style (20-px ink box, centred by mass). Outputs: `logits` [N,10], \
-                     `probabilities` [N,10] = softmax(logits)."
-            .into(),
+        doc_string: GRAPH_DOC.into(),
         ..Default::default()
     };
     let model = ModelProto {
@@ -296,6 +313,62 @@ pub fn encode(
         ..Default::default()
     };
     Ok(model.encode_to_vec())
+}
+
+/// Why a file written by an older exporter cannot get a `features` output.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("cannot find the last dense layer's input: {0}")]
+pub struct NoFeatures(String);
+
+/// Adds the `features` output to a model written before the exporter wrote one (the shipped
+/// model of this project's first version): the input of the `MatMul` whose `Add` makes
+/// `logits`. Does nothing when the model has that output already.
+pub fn add_features_output(model: &mut ModelProto) -> Result<(), NoFeatures> {
+    let graph = model
+        .graph
+        .as_mut()
+        .ok_or_else(|| NoFeatures("no graph".into()))?;
+    if graph.output.iter().any(|o| o.name == FEATURES_NAME) {
+        return Ok(());
+    }
+    let producer = |name: &str| {
+        graph
+            .node
+            .iter()
+            .find(|n| n.output.iter().any(|o| o == name))
+    };
+    let add = producer(LOGITS_NAME)
+        .filter(|n| n.op_type == "Add")
+        .ok_or_else(|| NoFeatures("`logits` is not made by an Add".into()))?;
+    let matmul = add
+        .input
+        .iter()
+        .find_map(|i| producer(i).filter(|n| n.op_type == "MatMul"))
+        .ok_or_else(|| NoFeatures("the Add making `logits` has no MatMul input".into()))?;
+    let (features, weight) = match matmul.input.as_slice() {
+        [features, weight] => (features.clone(), weight),
+        _ => return Err(NoFeatures("the MatMul does not have two inputs".into())),
+    };
+    let width = graph
+        .initializer
+        .iter()
+        .find(|t| &t.name == weight)
+        .and_then(|t| t.dims.first())
+        .and_then(|&d| usize::try_from(d).ok())
+        .ok_or_else(|| NoFeatures(format!("no initializer `{weight}` for the MatMul")))?;
+    // Rename the tensor to `features` wherever it appears, so every file names it alike.
+    for node in &mut graph.node {
+        for name in node.input.iter_mut().chain(node.output.iter_mut()) {
+            if *name == features {
+                *name = FEATURES_NAME.into();
+            }
+        }
+    }
+    graph
+        .output
+        .push(value_info(FEATURES_NAME, &[None, Some(width)]));
+    graph.doc_string = GRAPH_DOC.into();
+    Ok(())
 }
 
 #[cfg(test)]
@@ -335,5 +408,40 @@ mod tests {
             .collect();
         assert!(produced.contains(&LOGITS_NAME));
         assert!(produced.contains(&PROBABILITIES_NAME));
+        assert!(produced.contains(&FEATURES_NAME));
+        let outputs: Vec<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(outputs, [LOGITS_NAME, PROBABILITIES_NAME, FEATURES_NAME]);
+    }
+
+    #[test]
+    fn an_older_file_gets_the_features_output_it_would_have_been_written_with() {
+        let layers = [OnnxLayer::GlobalAvgPool, dense(3, 10)];
+        let current = ModelProto::decode(encode(&layers, &[], "").unwrap().as_slice()).unwrap();
+        // An older file: no `features` output, the tensor under its old name.
+        let mut older = current.clone();
+        let graph = older.graph.as_mut().unwrap();
+        graph.output.pop();
+        for node in &mut graph.node {
+            for name in node.input.iter_mut().chain(node.output.iter_mut()) {
+                if name == FEATURES_NAME {
+                    *name = "l0_out".into();
+                }
+            }
+        }
+        add_features_output(&mut older).unwrap();
+        assert_eq!(older, current);
+        // Twice is once.
+        add_features_output(&mut older).unwrap();
+        assert_eq!(older, current);
+        // A graph without the dense head is refused with a reason.
+        let mut headless = current.clone();
+        headless.graph.as_mut().unwrap().output.pop();
+        headless
+            .graph
+            .as_mut()
+            .unwrap()
+            .node
+            .retain(|n| n.op_type != "Add");
+        assert!(add_features_output(&mut headless).is_err());
     }
 }

@@ -1,10 +1,176 @@
 //! The model card (`model/README.md`), generated from the run that produced the model so that
 //! its numbers are that run's.
 
+use super::calibration::TrustReport;
 use super::config::{History, TrainConfig};
 use super::evaluation::EvalFile;
 use super::to_onnx::ParityReport;
 use crate::preprocess;
+
+/// Title of the card's section on calibration and rejection.
+const TRUST_HEADING: &str = "## Confidence, \"not sure\" and \"not a digit\"";
+
+/// The card's line naming the file, its size and hash.
+fn file_line(eval: &EvalFile) -> String {
+    format!(
+        "- File: `{}`, {} bytes, SHA-256 `{}`",
+        eval.model, eval.bytes, eval.sha256
+    )
+}
+
+/// The card's line on the model's inputs and outputs.
+const IO_LINE: &str = "- Input `image`: f32 `[N, 1, 28, 28]`, 0 = background, 1 = ink (white on \
+    black). Outputs `logits` and `probabilities` (plain softmax), f32 `[N, 10]`, and \
+    `features` (the 48 or so values the last layer reads), f32 `[N, F]`. `N` is dynamic. \
+    Calibrated probabilities are `softmax(logits / T)` with `T` from the metadata.";
+
+/// The card's line listing the pictures.
+const PICTURES_LINE: &str = "Pictures: `loss.svg`, `accuracy.svg`, `confusion.svg`, \
+    `reliability.svg`; per-epoch numbers: `history.json`; calibration: `calibration.json`.";
+
+/// The card's section on calibration and the verdicts, from the calibration report.
+pub fn trust_section(report: &TrustReport) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{TRUST_HEADING}
+"
+    );
+    let _ = writeln!(
+        s,
+        "Fitted after training on the {} validation images only (`digitpad calibrate`, stored \
+         in the file's metadata; `calibration.json` has every number below).\n",
+        report.validation_images
+    );
+    let (v, t) = (&report.validation, &report.test);
+    let _ = writeln!(
+        s,
+        "- **Temperature {:.3}**: probabilities are `softmax(logits / {:.3})`. MNIST test: \
+         expected calibration error (15 bins) {:.2}% -> **{:.2}%**, negative log-likelihood \
+         {:.4} -> {:.4} (validation: ECE {:.2}% -> {:.2}%). Accuracy is unchanged (the order of \
+         the scores is). Picture: `reliability.svg`.",
+        report.temperature,
+        report.temperature,
+        100.0 * t.ece_before,
+        100.0 * t.ece_after,
+        t.nll_before,
+        t.nll_after,
+        100.0 * v.ece_before,
+        100.0 * v.ece_after
+    );
+    let _ = writeln!(
+        s,
+        "- **Not sure** when the best probability leads the runner-up by less than {:.2}.",
+        report.unsure_margin
+    );
+    let _ = writeln!(
+        s,
+        "- **Not a digit** when any of the scores `{}` is below its threshold; thresholds \
+         chosen so that {:.1}% of the validation digits still get a digit verdict.\n",
+        report.chosen_method.replace('+', "`, `"),
+        100.0 * report.keep_target
+    );
+    let sets: Vec<&str> = report
+        .methods
+        .first()
+        .map(|m| m.drawings.iter().map(|d| d.set.as_str()).collect())
+        .unwrap_or_default();
+    let _ = write!(s, "| method | thresholds | MNIST test kept as digits |");
+    for set in &sets {
+        let _ = write!(s, " {set} |");
+    }
+    let _ = write!(s, "\n|---|---:|---:|");
+    for _ in &sets {
+        let _ = write!(s, "---:|");
+    }
+    s.push('\n');
+    for m in &report.methods {
+        let shipped = if m.method == report.chosen_method {
+            " (shipped)"
+        } else {
+            ""
+        };
+        let _ = write!(
+            s,
+            "| {}{shipped} | {} | {:.2}% |",
+            m.method,
+            m.thresholds
+                .iter()
+                .map(|t| format!("{t:.3}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            100.0 * m.test_digits_kept
+        );
+        for d in &m.drawings {
+            let _ = write!(s, " {:.1}% of {} |", 100.0 * d.share, d.count);
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(
+        s,
+        "\nNon-digit sets: the share rejected as \"not a digit\". Digit drawings: the share read \
+         right with a digit verdict. A non-digit that is not rejected is mostly shown as \
+         \"not sure\" rather than as a confident digit."
+    );
+    let c = &report.test_verdicts;
+    let _ = writeln!(
+        s,
+        "\nOn the MNIST test set the shipped rules give {} digit verdicts ({:.2}% of them right), \
+         {} \"not sure\" and {} \"not a digit\".\n",
+        c.digit,
+        100.0 * c.digit_correct as f64 / c.digit.max(1) as f64,
+        c.unsure,
+        c.not_digit
+    );
+    s
+}
+
+/// Brings an existing card up to date after `digitpad calibrate` rewrote its model: the file
+/// line, the input/output line and the trust section (replaced, or added before "Known
+/// weaknesses"); the old "always answers one of 0-9" weakness goes.
+pub fn refresh_card(card: &str, eval: &EvalFile, report: &TrustReport) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    let mut placed = false;
+    let section = trust_section(report);
+    for line in card.lines() {
+        if skipping {
+            if line.starts_with("## ") {
+                skipping = false;
+            } else {
+                continue;
+            }
+        }
+        if line == TRUST_HEADING {
+            out.push_str(&section);
+            placed = true;
+            skipping = true;
+            continue;
+        }
+        if line == "## Known weaknesses" && !placed {
+            out.push_str(&section);
+            placed = true;
+        }
+        if line.starts_with("- File: ") {
+            out.push_str(&file_line(eval));
+        } else if line.starts_with("- Input `image`") {
+            out.push_str(IO_LINE);
+        } else if line.starts_with("Pictures: ") {
+            out.push_str(PICTURES_LINE);
+        } else if line.starts_with("- The model always answers one of 0-9") {
+            continue;
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    if !placed {
+        out.push('\n');
+        out.push_str(&section);
+    }
+    out
+}
 
 /// The model card (`README.md` beside the model), generated from the run.
 pub fn model_card(
@@ -13,6 +179,7 @@ pub fn model_card(
     eval: &EvalFile,
     parity: &ParityReport,
     command: &str,
+    trust: &TrustReport,
 ) -> String {
     use std::fmt::Write;
     let spec = config.architecture.spec();
@@ -38,11 +205,7 @@ pub fn model_card(
         r.macro_f1,
         r.macro_roc_auc
     );
-    let _ = writeln!(
-        s,
-        "- File: `{}`, {} bytes, SHA-256 `{}`",
-        eval.model, eval.bytes, eval.sha256
-    );
+    let _ = writeln!(s, "{}", file_line(eval));
     let _ = writeln!(
         s,
         "- Export check: tract running this file matched burn on all {} test images \
@@ -61,11 +224,7 @@ pub fn model_card(
         "- Batch norms are folded into the convolutions on export; the file holds only Conv, \
          Relu, MaxPool, GlobalAveragePool/Flatten, MatMul, Add and Softmax (opset 13, IR 7)."
     );
-    let _ = writeln!(
-        s,
-        "- Input `image`: f32 `[N, 1, 28, 28]`, 0 = background, 1 = ink (white on black). \
-         Outputs `logits` and `probabilities` (softmax), f32 `[N, 10]`. `N` is dynamic.\n"
-    );
+    let _ = writeln!(s, "{IO_LINE}\n");
     let _ = writeln!(s, "## Preprocessing contract\n");
     let _ = writeln!(
         s,
@@ -129,7 +288,7 @@ pub fn model_card(
             "- Reached 99.0% test accuracy after epoch {epoch}, {seconds:.0} s into the run"
         );
     }
-    let _ = writeln!(s, "\nPictures: `loss.svg`, `accuracy.svg`, `confusion.svg`; per-epoch numbers: `history.json`.\n");
+    let _ = writeln!(s, "\n{PICTURES_LINE}\n");
     let _ = writeln!(s, "## Accuracy per class\n");
     let _ = writeln!(s, "| class | support | precision | recall | F1 | ROC-AUC |");
     let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
@@ -147,7 +306,9 @@ pub fn model_card(
         .filter(|&(n, _, _)| n > 0)
         .collect();
     errors.sort_by(|a, b| b.cmp(a));
-    let _ = writeln!(s, "\n## Known weaknesses\n");
+    let _ = writeln!(s);
+    s.push_str(&trust_section(trust));
+    let _ = writeln!(s, "## Known weaknesses\n");
     let listed: Vec<String> = errors
         .iter()
         .take(5)
@@ -163,11 +324,6 @@ pub fn model_card(
         "- Trained on MNIST only: American-style handwriting of the 1990s, scanned. Digits \
          written in other conventions (a crossed 7, a 1 with a long flag and base, an open-top 4) \
          are rarer in the data and are read less reliably."
-    );
-    let _ = writeln!(
-        s,
-        "- The model always answers one of 0-9: letters, scribbles and several digits at once \
-         still get a (possibly confident) digit. Confidence is not calibrated against such inputs."
     );
     let _ = writeln!(
         s,

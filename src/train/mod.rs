@@ -1,10 +1,12 @@
 //! The native trainer, one concern a file: [`config`] (what a run is), [`data`] (MNIST files,
 //! download, splits), [`augment`], [`model`] (networks as data), [`training`] (the loop),
 //! [`checkpoint`], [`to_onnx`] (trained network to ONNX, checked under tract),
+//! [`calibration`] (confidence and "not a digit" rules fitted after training),
 //! [`evaluation`], [`plots`], [`card`] (the model card) and [`run`], which ties them into the
 //! `train` command. Dependencies run one way: `config` and `model` depend on no other part.
 
 pub mod augment;
+pub mod calibration;
 pub mod card;
 pub mod checkpoint;
 pub mod config;

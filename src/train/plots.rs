@@ -1,5 +1,5 @@
-//! Training pictures as standalone SVG files: loss and accuracy per epoch, and the
-//! confusion matrix. Drawn with plotters' SVG backend, which needs no font files or system
+//! Training pictures as standalone SVG files: loss and accuracy per epoch, the confusion
+//! matrix and the reliability diagram. Drawn with plotters' SVG backend, which needs no font files or system
 //! libraries (text stays text in the SVG; the viewer picks the font).
 
 use anyhow::{anyhow, Result};
@@ -7,6 +7,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::config::{EpochRecord, History};
+use crate::metrics::CalibrationBin;
 
 const SIZE: (u32, u32) = (640, 360);
 const COLOURS: [RGBColor; 3] = [
@@ -207,6 +208,81 @@ pub fn confusion_chart(confusion: &[Vec<usize>], class_names: &[&str]) -> Result
     Ok(svg)
 }
 
+/// The reliability diagram: accuracy against confidence per bin, before and after
+/// calibration, over the diagonal of perfect calibration; each dot's area grows with the
+/// number of examples in its bin. The y axis starts where the data does, since a model this
+/// accurate puts nearly every example in the top bins.
+pub fn reliability_chart(
+    before: &[CalibrationBin],
+    after: &[CalibrationBin],
+    temperature: f32,
+) -> Result<String> {
+    let used = |bins: &[CalibrationBin]| -> Vec<(f64, f64, usize)> {
+        bins.iter()
+            .filter(|b| b.count > 0)
+            .map(|b| (b.confidence, b.accuracy, b.count))
+            .collect()
+    };
+    let series = [
+        ("before (softmax of the logits)".to_string(), used(before)),
+        (format!("after (temperature {temperature:.3})"), used(after)),
+    ];
+    let low = series
+        .iter()
+        .flat_map(|(_, points)| points.iter().flat_map(|p| [p.0, p.1]))
+        .fold(1.0f64, f64::min);
+    let low = ((low * 10.0).floor() / 10.0).clamp(0.0, 0.9);
+    let total = before.iter().map(|b| b.count).sum::<usize>().max(1) as f64;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (560, 480)).into_drawing_area();
+        drawing(root.fill(&WHITE))?;
+        let mut chart = drawing(
+            ChartBuilder::on(&root)
+                .caption(
+                    "Reliability on the MNIST test set (dot area: images in the bin)",
+                    ("sans-serif", 17),
+                )
+                .margin(14)
+                .x_label_area_size(40)
+                .y_label_area_size(56)
+                .build_cartesian_2d(low..1.0, low..1.0),
+        )?;
+        drawing(
+            chart
+                .configure_mesh()
+                .x_desc("confidence (top probability)")
+                .y_desc("accuracy")
+                .light_line_style(WHITE)
+                .draw(),
+        )?;
+        let grey = RGBColor(150, 150, 150);
+        drawing(chart.draw_series(LineSeries::new([(low, low), (1.0, 1.0)], grey)))?
+            .label("perfect calibration")
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], grey));
+        // Dots only: a bin of three images is no trend, and a line through it would say so.
+        for (i, (name, points)) in series.iter().enumerate() {
+            let colour = COLOURS[i % COLOURS.len()];
+            drawing(chart.draw_series(points.iter().map(|&(x, y, n)| {
+                let radius = (3.0 + 12.0 * (n as f64 / total).sqrt()) as i32;
+                Circle::new((x, y), radius, colour.mix(0.55).filled())
+            })))?
+            .label(name.as_str())
+            .legend(move |(x, y)| Circle::new((x + 9, y), 5, colour.mix(0.55).filled()));
+        }
+        drawing(
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.85))
+                .border_style(RGBColor(170, 170, 170))
+                .draw(),
+        )?;
+        drawing(root.present())?;
+    }
+    Ok(svg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +311,28 @@ mod tests {
         assert!(svg.contains("Accuracy per epoch") && svg.contains("validation"));
         let loss = loss_chart(&history).unwrap();
         assert_eq!(loss.matches("<circle").count(), 6);
+    }
+
+    #[test]
+    fn the_reliability_chart_has_a_dot_per_used_bin() {
+        let bin = |low: f64, count: usize, confidence: f64, accuracy: f64| CalibrationBin {
+            low,
+            high: low + 0.1,
+            count,
+            confidence,
+            accuracy,
+        };
+        let before = [
+            bin(0.5, 0, 0.0, 0.0),
+            bin(0.8, 10, 0.85, 0.7),
+            bin(0.9, 90, 0.99, 0.97),
+        ];
+        let after = [bin(0.8, 12, 0.84, 0.8), bin(0.9, 88, 0.97, 0.97)];
+        let svg = reliability_chart(&before, &after, 1.5).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        // Four bins with images, and one dot per series in the legend.
+        assert_eq!(svg.matches("<circle").count(), 6);
+        assert!(svg.contains("temperature 1.500"));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{bail, Context, Result};
 use burn::tensor::Device;
 
+use super::calibration::{self, TrustReport};
 use super::card::model_card;
 use super::checkpoint;
 use super::config::{History, TrainConfig};
@@ -40,6 +41,24 @@ pub fn write_pictures(
     write_atomically(
         &out.join("confusion.svg"),
         plots::confusion_chart(&report.confusion, &dataset.class_names())?.as_bytes(),
+    )?;
+    Ok(())
+}
+
+/// Writes `calibration.json` and `reliability.svg` into the model folder `out`.
+pub fn write_trust_files(out: &Path, report: &TrustReport) -> Result<()> {
+    write_atomically(
+        &out.join("calibration.json"),
+        &serde_json::to_vec_pretty(report)?,
+    )?;
+    write_atomically(
+        &out.join("reliability.svg"),
+        plots::reliability_chart(
+            &report.test.bins_before,
+            &report.test.bins_after,
+            report.temperature,
+        )?
+        .as_bytes(),
     )?;
     Ok(())
 }
@@ -144,19 +163,20 @@ pub fn run_training(
         &outcome.network,
         config,
         &outcome.history,
-        &data.test,
+        (&data.validation, &data.test),
         &device,
         options,
     )
 }
 
-/// Exports `network`, checks it under tract, evaluates the file and writes the model folder.
-/// The ONNX file is only replaced when the check passes.
+/// Exports `network`, checks it under tract, fits its trust rules on the validation split
+/// ([`calibration::calibrate_model`]), evaluates the file and writes the model folder. The
+/// ONNX file is only replaced when the checks pass.
 pub fn finish_model(
     network: &Network,
     config: &TrainConfig,
     history: &History,
-    test: &LabeledImages,
+    (validation, test): (&LabeledImages, &LabeledImages),
     device: &Device,
     options: &RunOptions,
 ) -> Result<()> {
@@ -181,7 +201,10 @@ pub fn finish_model(
         ),
         (
             "outputs".into(),
-            "logits: f32 [N,10]; probabilities: f32 [N,10] = softmax(logits)".into(),
+            "logits: f32 [N,10]; probabilities: f32 [N,10] = softmax(logits), uncalibrated \
+             (calibrated: softmax(logits / temperature)); features: f32 [N,F], the input of \
+             the last dense layer"
+                .into(),
         ),
         (
             "preprocessing".into(),
@@ -201,6 +224,17 @@ pub fn finish_model(
         "export check passed: tract matches burn on {} test images (max |logit diff| {:.2e})",
         parity.images, parity.max_abs_logit_diff
     );
+    let (bytes, trust) = if validation.is_empty() {
+        bail!("fitting the trust rules needs a validation split (--val-split above 0)");
+    } else {
+        calibration::calibrate_model(
+            &bytes,
+            validation,
+            test,
+            &calibration::repository_drawings()?,
+        )?
+    };
+    eprintln!("{}", trust.to_table());
     let (eval, _) = evaluate_onnx(&bytes, &file_name, config.dataset, test)?;
     if (eval.report.accuracy - burn_accuracy).abs() > 1e-9 {
         bail!(
@@ -221,7 +255,8 @@ pub fn finish_model(
         &serde_json::to_vec_pretty(history)?,
     )?;
     write_pictures(out, history, &eval.report, config.dataset)?;
-    let card = model_card(config, history, &eval, &parity, &options.command);
+    write_trust_files(out, &trust)?;
+    let card = model_card(config, history, &eval, &parity, &options.command, &trust);
     write_atomically(&out.join("README.md"), card.as_bytes())?;
     println!("{}", eval.report.to_table());
     println!(

@@ -1,0 +1,489 @@
+//! How far an answer can be trusted. A CNN trained on MNIST answers one of ten digits for any
+//! input, usually with a high softmax probability. This module turns its outputs into what the
+//! page, the CLI and the metrics show:
+//!
+//! - **calibrated probabilities**: `softmax(logits / T)`, with the temperature `T` fitted on
+//!   the validation split after training (temperature scaling, Guo et al. 2017), so that "90%
+//!   sure" is right about 90% of the time on MNIST-like digits;
+//! - **a verdict**: a digit; "not sure" (the two best digits are close); or "not a digit" (the
+//!   drawing is unlike the digits the model was trained on, judged by a score with a threshold
+//!   chosen on validation data so that nearly every real digit passes).
+//!
+//! The parameters travel inside the model file, in its `metadata_props` (see
+//! [`Trust::from_metadata`]), so a model and its thresholds can never be mixed up.
+
+use crate::digit::CLASSES;
+use crate::scores::{argmax, softmax};
+
+/// Metadata key of the temperature.
+pub const TEMPERATURE_KEY: &str = "temperature";
+/// Metadata key of the "not sure" margin.
+pub const UNSURE_MARGIN_KEY: &str = "unsure_margin";
+/// Metadata key of the "not a digit" test: `<method> <threshold>` pairs (all must pass).
+pub const NOT_DIGIT_KEY: &str = "not_digit";
+/// Metadata key of the class centres in feature space (10 x F numbers, row by row).
+pub const CLASS_CENTRES_KEY: &str = "class_centres";
+/// Metadata key of the Cholesky factor of the features' shared precision matrix (its lower
+/// triangle, F (F + 1) / 2 numbers).
+pub const FEATURE_PRECISION_KEY: &str = "feature_precision_factor";
+
+/// What the page and the CLI say about one answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// A digit, read with confidence.
+    Digit,
+    /// Probably a digit, but the two most likely digits are close.
+    Unsure,
+    /// The drawing does not look like any digit.
+    NotDigit,
+}
+
+impl Verdict {
+    /// The name used in the DOM (`data-verdict`) and in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Digit => "digit",
+            Verdict::Unsure => "unsure",
+            Verdict::NotDigit => "not-digit",
+        }
+    }
+}
+
+/// A score of how digit-like an input is (higher = more like the training digits), computed
+/// from the model's outputs. The trainer measures each; the model file names the one it uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// The largest calibrated probability (Hendrycks & Gimpel 2017).
+    MaxProbability,
+    /// Minus the free energy: `T * logsumexp(logits / T)` (Liu et al. 2020).
+    Energy,
+    /// Minus the squared Mahalanobis distance from the penultimate features to the nearest
+    /// class centre, with one covariance shared by the classes (Lee et al. 2018).
+    ClassDistance,
+}
+
+impl Method {
+    /// Every method, in the order reports list them.
+    pub const ALL: [Method; 3] = [
+        Method::MaxProbability,
+        Method::Energy,
+        Method::ClassDistance,
+    ];
+
+    /// The method's name in metadata and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::MaxProbability => "max-probability",
+            Method::Energy => "energy",
+            Method::ClassDistance => "class-distance",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        Method::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+/// The class centres and shared precision matrix of the penultimate features, for
+/// [`Method::ClassDistance`]. The precision `P` is stored as its Cholesky factor `L`
+/// (`P = L Lᵀ`, lower triangle only): half the numbers, and `dᵀ P d = |Lᵀ d|²`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeatureModel {
+    /// Feature width F.
+    pub width: usize,
+    /// `CLASSES x F`, row by row.
+    pub centres: Vec<f32>,
+    /// The lower triangle of `L`, row by row (`F (F + 1) / 2` numbers).
+    pub factor: Vec<f32>,
+}
+
+/// Numbers in the lower triangle of an `n x n` matrix.
+pub fn triangle_len(n: usize) -> usize {
+    n * (n + 1) / 2
+}
+
+impl FeatureModel {
+    /// Squared Mahalanobis distance from `features` to the nearest class centre; `None` when
+    /// the features do not have the model's width.
+    pub fn nearest_distance(&self, features: &[f32]) -> Option<f32> {
+        let n = self.width;
+        if features.len() != n || self.factor.len() != triangle_len(n) {
+            return None;
+        }
+        let mut diff = vec![0f32; n];
+        let mut projected = vec![0f32; n];
+        let mut best = f32::INFINITY;
+        for centre in self.centres.chunks(n) {
+            for ((d, &f), &c) in diff.iter_mut().zip(features).zip(centre) {
+                *d = f - c;
+            }
+            // (Lᵀ d)_j = sum over rows i >= j of L[i][j] d_i.
+            projected.iter_mut().for_each(|p| *p = 0.0);
+            let mut offset = 0;
+            for (i, &di) in diff.iter().enumerate() {
+                for (p, &l) in projected
+                    .iter_mut()
+                    .zip(&self.factor[offset..offset + i + 1])
+                {
+                    *p += l * di;
+                }
+                offset += i + 1;
+            }
+            best = best.min(projected.iter().map(|p| p * p).sum());
+        }
+        Some(best)
+    }
+}
+
+/// A model's calibration and rejection rules.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trust {
+    /// Divides the logits before the softmax (1 = uncalibrated).
+    pub temperature: f32,
+    /// "Not sure" when the best probability exceeds the runner-up's by less than this.
+    pub unsure_margin: f32,
+    /// The "not a digit" test: methods and the lowest score of each that still counts as a
+    /// digit; a drawing below any of them is not a digit. Empty: no test.
+    pub not_digit: Vec<(Method, f32)>,
+    /// What [`Method::ClassDistance`] needs.
+    pub features: Option<FeatureModel>,
+}
+
+impl Default for Trust {
+    /// No calibration and no rejection: the model's plain softmax, every answer a digit
+    /// unless two are close.
+    fn default() -> Self {
+        Self {
+            temperature: 1.0,
+            unsure_margin: DEFAULT_UNSURE_MARGIN,
+            not_digit: Vec::new(),
+            features: None,
+        }
+    }
+}
+
+/// The "not sure" margin a model gets when its file does not name one: 0.4 reads "60% vs
+/// 20%" as a digit and "55% vs 30%" as not sure.
+pub const DEFAULT_UNSURE_MARGIN: f32 = 0.4;
+
+/// A model file's trust metadata is malformed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("model metadata `{key}`: {reason}")]
+pub struct TrustError {
+    /// The metadata key.
+    pub key: &'static str,
+    /// What was wrong and what was expected.
+    pub reason: String,
+}
+
+fn number(key: &'static str, text: &str) -> Result<f32, TrustError> {
+    text.trim()
+        .parse::<f32>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| TrustError {
+            key,
+            reason: format!("expected a finite number, found `{text}`"),
+        })
+}
+
+fn numbers(key: &'static str, text: &str, count: usize) -> Result<Vec<f32>, TrustError> {
+    let values = text
+        .split_whitespace()
+        .map(|t| number(key, t))
+        .collect::<Result<Vec<_>, _>>()?;
+    if values.len() != count {
+        return Err(TrustError {
+            key,
+            reason: format!("expected {count} numbers, found {}", values.len()),
+        });
+    }
+    Ok(values)
+}
+
+/// Numbers as metadata text: shortest round-trip form in exponent notation, space-separated.
+fn numbers_text(values: &[f32]) -> String {
+    values
+        .iter()
+        .map(|v| format!("{v:e}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Trust {
+    /// Reads the rules from a model's metadata (`get` looks a key up); a model without them
+    /// gets [`Trust::default`]. `feature_width` is the width of the model's `features`
+    /// output (0 when it has none).
+    pub fn from_metadata<'a>(
+        get: impl Fn(&str) -> Option<&'a str>,
+        feature_width: usize,
+    ) -> Result<Self, TrustError> {
+        let mut trust = Trust::default();
+        if let Some(t) = get(TEMPERATURE_KEY) {
+            trust.temperature = number(TEMPERATURE_KEY, t)?;
+            if trust.temperature <= 0.0 {
+                return Err(TrustError {
+                    key: TEMPERATURE_KEY,
+                    reason: format!("expected a positive number, found `{t}`"),
+                });
+            }
+        }
+        if let Some(m) = get(UNSURE_MARGIN_KEY) {
+            trust.unsure_margin = number(UNSURE_MARGIN_KEY, m)?;
+        }
+        if let (Some(centres), Some(precision)) =
+            (get(CLASS_CENTRES_KEY), get(FEATURE_PRECISION_KEY))
+        {
+            let width = feature_width;
+            if width == 0 {
+                return Err(TrustError {
+                    key: CLASS_CENTRES_KEY,
+                    reason: "the model has no `features` output to measure distances in".into(),
+                });
+            }
+            trust.features = Some(FeatureModel {
+                width,
+                centres: numbers(CLASS_CENTRES_KEY, centres, CLASSES * width)?,
+                factor: numbers(FEATURE_PRECISION_KEY, precision, triangle_len(width))?,
+            });
+        }
+        if let Some(rule) = get(NOT_DIGIT_KEY) {
+            let bad = |reason: String| TrustError {
+                key: NOT_DIGIT_KEY,
+                reason,
+            };
+            let words: Vec<&str> = rule.split_whitespace().collect();
+            if words.is_empty() || words.len() % 2 != 0 {
+                return Err(bad(format!(
+                    "expected `<method> <threshold>` pairs, found `{rule}`"
+                )));
+            }
+            for pair in words.chunks(2) {
+                let method = Method::from_name(pair[0]).ok_or_else(|| {
+                    let names: Vec<_> = Method::ALL.iter().map(|m| m.name()).collect();
+                    bad(format!(
+                        "unknown method `{}` (expected one of {names:?})",
+                        pair[0]
+                    ))
+                })?;
+                if method == Method::ClassDistance && trust.features.is_none() {
+                    return Err(bad(format!(
+                        "`{}` needs `{CLASS_CENTRES_KEY}` and `{FEATURE_PRECISION_KEY}`",
+                        pair[0]
+                    )));
+                }
+                trust
+                    .not_digit
+                    .push((method, number(NOT_DIGIT_KEY, pair[1])?));
+            }
+        }
+        Ok(trust)
+    }
+
+    /// The rules as metadata entries, the inverse of [`Trust::from_metadata`].
+    pub fn to_metadata(&self) -> Vec<(String, String)> {
+        let mut out = vec![
+            (TEMPERATURE_KEY.into(), self.temperature.to_string()),
+            (UNSURE_MARGIN_KEY.into(), self.unsure_margin.to_string()),
+        ];
+        if let Some(features) = &self.features {
+            out.push((CLASS_CENTRES_KEY.into(), numbers_text(&features.centres)));
+            out.push((FEATURE_PRECISION_KEY.into(), numbers_text(&features.factor)));
+        }
+        if !self.not_digit.is_empty() {
+            let rules: Vec<String> = self
+                .not_digit
+                .iter()
+                .map(|(method, threshold)| format!("{} {threshold}", method.name()))
+                .collect();
+            out.push((NOT_DIGIT_KEY.into(), rules.join(" ")));
+        }
+        out
+    }
+
+    /// Calibrated probabilities: `softmax(logits / T)`.
+    pub fn probabilities(&self, logits: &[f32; CLASSES]) -> [f32; CLASSES] {
+        softmax(&logits.map(|l| l / self.temperature))
+    }
+
+    /// How digit-like the input is by `method` (higher = more digit-like); `None` when the
+    /// method needs what this model does not have (features, a feature model).
+    pub fn score(&self, method: Method, logits: &[f32; CLASSES], features: &[f32]) -> Option<f32> {
+        match method {
+            Method::MaxProbability => {
+                let p = self.probabilities(logits);
+                Some(p[argmax(&p)])
+            }
+            Method::Energy => {
+                let t = self.temperature;
+                let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let sum: f32 = logits.iter().map(|l| ((l - max) / t).exp()).sum();
+                Some(max + t * sum.ln())
+            }
+            Method::ClassDistance => self
+                .features
+                .as_ref()
+                .and_then(|f| f.nearest_distance(features))
+                .map(|d| -d),
+        }
+    }
+
+    /// Whether the "not a digit" test rejects the input: any of its scores below its
+    /// threshold.
+    pub fn rejects(&self, logits: &[f32; CLASSES], features: &[f32]) -> bool {
+        self.not_digit.iter().any(|&(method, threshold)| {
+            self.score(method, logits, features)
+                .is_some_and(|s| s < threshold)
+        })
+    }
+
+    /// Whether the two best digits are within the "not sure" margin.
+    pub fn is_unsure(&self, logits: &[f32; CLASSES]) -> bool {
+        let p = self.probabilities(logits);
+        let (best, runner_up) = top_two(&p);
+        p[best] - p[runner_up] < self.unsure_margin
+    }
+
+    /// The verdict on one answer: not a digit when the model's test says so, else not sure
+    /// when the two best digits are within the margin, else a digit.
+    pub fn verdict(&self, logits: &[f32; CLASSES], features: &[f32]) -> Verdict {
+        if self.rejects(logits, features) {
+            return Verdict::NotDigit;
+        }
+        if self.is_unsure(logits) {
+            Verdict::Unsure
+        } else {
+            Verdict::Digit
+        }
+    }
+}
+
+/// The indices of the largest and second-largest values (the first on ties).
+pub fn top_two(values: &[f32; CLASSES]) -> (usize, usize) {
+    let best = argmax(values);
+    let runner_up = (0..CLASSES)
+        .filter(|&i| i != best)
+        .fold(None, |acc: Option<usize>, i| match acc {
+            Some(j) if values[j] >= values[i] => Some(j),
+            _ => Some(i),
+        })
+        .unwrap_or(0);
+    (best, runner_up)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn logits(best: usize, value: f32) -> [f32; CLASSES] {
+        let mut l = [0.0; CLASSES];
+        l[best] = value;
+        l
+    }
+
+    #[test]
+    fn temperature_softens_without_changing_the_answer() {
+        let trust = Trust {
+            temperature: 2.0,
+            ..Trust::default()
+        };
+        let l = logits(3, 6.0);
+        let sharp = Trust::default().probabilities(&l);
+        let soft = trust.probabilities(&l);
+        assert_eq!(argmax(&sharp), 3);
+        assert_eq!(argmax(&soft), 3);
+        assert!(soft[3] < sharp[3], "{soft:?} vs {sharp:?}");
+        assert!((soft.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn verdicts_follow_the_rules() {
+        let trust = Trust {
+            not_digit: vec![(Method::MaxProbability, 0.5)],
+            ..Trust::default()
+        };
+        assert_eq!(trust.verdict(&logits(7, 10.0), &[]), Verdict::Digit);
+        // Two digits close: 4 and 9 nearly equal, far above the rest.
+        let mut close = logits(4, 8.0);
+        close[9] = 7.8;
+        assert_eq!(trust.verdict(&close, &[]), Verdict::Unsure);
+        // Flat scores: nothing stands out.
+        assert_eq!(trust.verdict(&[0.0; CLASSES], &[]), Verdict::NotDigit);
+    }
+
+    #[test]
+    fn class_distance_measures_from_the_nearest_centre() {
+        let width = 2;
+        let mut centres = vec![0.0; CLASSES * width];
+        centres[2] = 10.0; // class 1 at (10, 0)
+                           // Precision diag(1, 4): its Cholesky factor is diag(1, 2), stored as [1, 0, 2].
+        let features = FeatureModel {
+            width,
+            centres,
+            factor: vec![1.0, 0.0, 2.0],
+        };
+        assert_eq!(features.nearest_distance(&[9.0, 0.0]), Some(1.0));
+        assert_eq!(features.nearest_distance(&[0.0, 1.0]), Some(4.0));
+        assert_eq!(features.nearest_distance(&[0.0]), None);
+        // A full factor: L = [[2, 0], [1, 3]], P = L Lᵀ = [[4, 2], [2, 10]]; d = (1, 1) from
+        // class 0 gives dᵀ P d = 4 + 2 + 2 + 10 = 18.
+        let full = FeatureModel {
+            width,
+            centres: vec![0.0; CLASSES * width],
+            factor: vec![2.0, 1.0, 3.0],
+        };
+        assert_eq!(full.nearest_distance(&[1.0, 1.0]), Some(18.0));
+        let trust = Trust {
+            not_digit: vec![(Method::Energy, -100.0), (Method::ClassDistance, -2.0)],
+            features: Some(features),
+            ..Trust::default()
+        };
+        let confident = logits(1, 20.0);
+        assert_eq!(trust.verdict(&confident, &[9.0, 0.0]), Verdict::Digit);
+        assert_eq!(trust.verdict(&confident, &[5.0, 0.0]), Verdict::NotDigit);
+    }
+
+    #[test]
+    fn metadata_round_trips_and_names_bad_keys() {
+        let trust = Trust {
+            temperature: 1.37,
+            unsure_margin: 0.25,
+            not_digit: vec![(Method::Energy, 2.75), (Method::ClassDistance, -123.5)],
+            features: Some(FeatureModel {
+                width: 2,
+                centres: (0..20).map(|i| i as f32 * 0.1).collect(),
+                factor: vec![2.0, 0.5, 1.0],
+            }),
+        };
+        let entries = trust.to_metadata();
+        let get = |k: &str| {
+            entries
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(Trust::from_metadata(get, 2).unwrap(), trust);
+        assert_eq!(Trust::from_metadata(|_| None, 0).unwrap(), Trust::default());
+        let err =
+            Trust::from_metadata(|k| (k == TEMPERATURE_KEY).then_some("warm"), 0).unwrap_err();
+        assert_eq!(err.key, TEMPERATURE_KEY);
+        let err =
+            Trust::from_metadata(|k| (k == NOT_DIGIT_KEY).then_some("vibes 3"), 0).unwrap_err();
+        assert!(err.reason.contains("vibes"), "{err}");
+        let err =
+            Trust::from_metadata(|k| (k == NOT_DIGIT_KEY).then_some("energy"), 0).unwrap_err();
+        assert!(err.reason.contains("pairs"), "{err}");
+        let err = Trust::from_metadata(get, 3).unwrap_err();
+        assert_eq!(err.key, CLASS_CENTRES_KEY, "{err}");
+    }
+
+    #[test]
+    fn top_two_finds_the_runner_up() {
+        let mut p = [0.0; CLASSES];
+        p[0] = 0.2;
+        p[5] = 0.7;
+        p[9] = 0.1;
+        assert_eq!(top_two(&p), (5, 0));
+        assert_eq!(top_two(&[0.1; CLASSES]), (0, 1));
+    }
+}
