@@ -4,9 +4,9 @@
 //!
 //! The model contract (written by the exporter, documented in `model/README.md`): input
 //! `image`, f32 `[N, 1, 28, 28]`, values 0..1, white ink on black; output 0 `logits` `[N, 10]`;
-//! optional output 1 `probabilities` `[N, 10]` (plain softmax of the logits: not used here,
-//! the calibrated probabilities are computed from the logits, see [`crate::trust`]); optional
-//! output 2 `features` `[N, F]` (the input of the last dense layer).
+//! optionally an output named `features`, `[N, F]` (the input of the last dense layer). Other
+//! outputs are ignored. Probabilities are computed from the logits with the model's
+//! temperature (see [`crate::trust`]).
 
 use crate::digit::{DigitImage, CLASSES, PIXELS, SIDE};
 use crate::scores::argmax;
@@ -78,6 +78,8 @@ pub struct Classifier {
     batch: usize,
     metadata: Vec<(String, String)>,
     trust: Trust,
+    /// Index of the `features` output, when the model has one.
+    features_output: Option<usize>,
 }
 
 impl std::fmt::Debug for Classifier {
@@ -123,7 +125,7 @@ impl Classifier {
             .map_err(prepare)?
             .with_input_fact(0, f32::fact([batch, 1, SIDE, SIDE]).into())
             .map_err(prepare)?;
-        let feature_width = feature_width(&proto);
+        let (features_output, feature_width) = features_output(&proto);
         let trust = Trust::from_metadata(
             |key| {
                 proto
@@ -144,6 +146,7 @@ impl Classifier {
             batch,
             metadata,
             trust,
+            features_output,
         })
     }
 
@@ -198,10 +201,9 @@ impl Classifier {
                 .run(tvec!(Tensor::from(tensor).into()))
                 .map_err(|e| ClassifierError::Run(format!("{e:#}")))?;
             let logits = output_rows(&outputs, 0, self.batch)?;
-            let features = if outputs.len() > 2 {
-                feature_rows(&outputs[2], self.batch)?
-            } else {
-                vec![Vec::new(); self.batch]
+            let features = match self.features_output {
+                Some(index) => feature_rows(&outputs[index], self.batch)?,
+                None => vec![Vec::new(); self.batch],
             };
             for (logits, features) in logits.into_iter().zip(features).take(chunk.len()) {
                 predictions.push(Prediction {
@@ -216,13 +218,23 @@ impl Classifier {
     }
 }
 
-/// The width of the graph's third output (`features`), 0 when there is none or its width is
-/// not a fixed number.
-fn feature_width(proto: &ModelProto) -> usize {
-    use tract_onnx::pb::{tensor_shape_proto::dimension::Value, type_proto};
-    let Some(output) = proto.graph.as_ref().and_then(|g| g.output.get(2)) else {
-        return 0;
+/// The index and width of the graph's `features` output; width 0 when its width is not a
+/// fixed number.
+fn features_output(proto: &ModelProto) -> (Option<usize>, usize) {
+    let Some((index, output)) = proto.graph.as_ref().and_then(|g| {
+        g.output
+            .iter()
+            .enumerate()
+            .find(|(_, o)| o.name == crate::trust::FEATURES_OUTPUT)
+    }) else {
+        return (None, 0);
     };
+    (Some(index), width_of(output))
+}
+
+/// The second dimension of a `[N, F]` value, 0 when it is not a fixed number.
+fn width_of(output: &tract_onnx::pb::ValueInfoProto) -> usize {
+    use tract_onnx::pb::{tensor_shape_proto::dimension::Value, type_proto};
     let dims = match output.r#type.as_ref().and_then(|t| t.value.as_ref()) {
         Some(type_proto::Value::TensorType(t)) => t.shape.as_ref().map(|s| &s.dim),
         _ => None,

@@ -15,6 +15,8 @@
 use crate::digit::CLASSES;
 use crate::scores::{argmax, softmax};
 
+/// Name of the model output holding the penultimate features.
+pub const FEATURES_OUTPUT: &str = "features";
 /// Metadata key of the temperature.
 pub const TEMPERATURE_KEY: &str = "temperature";
 /// Metadata key of the "not sure" margin.
@@ -253,7 +255,7 @@ impl Trust {
                 reason,
             };
             let words: Vec<&str> = rule.split_whitespace().collect();
-            if words.is_empty() || words.len() % 2 != 0 {
+            if words.is_empty() || !words.len().is_multiple_of(2) {
                 return Err(bad(format!(
                     "expected `<method> <threshold>` pairs, found `{rule}`"
                 )));

@@ -165,6 +165,7 @@ async fn drawn_digits_are_recognised_in_the_centre_in_a_corner_and_small() {
         let strokes = common::strokes(fixture);
         draw(&root, &strokes).await;
         assert_eq!(text(&root, "prediction"), digit.to_string(), "{stem}");
+        assert_eq!(attr(&root, "prediction", "data-verdict"), "digit", "{stem}");
         assert_eq!(
             attr(&root, "prediction", "data-strokes"),
             strokes.len().to_string(),
@@ -233,6 +234,45 @@ async fn undo_and_clear_work() {
     key("Escape", false);
     settle().await;
     assert_eq!(text(&root, "prediction"), "");
+}
+
+#[wasm_bindgen_test]
+async fn a_scribble_is_not_a_digit_and_why_explains_a_digit() {
+    let root = ready_app().await;
+    let scribble = include_str!("fixtures/nondigits/scribble-zigzag-11.strokes");
+    draw(&root, &common::strokes(scribble)).await;
+    assert_eq!(attr(&root, "prediction", "data-verdict"), "not-digit");
+    assert_eq!(text(&root, "prediction"), "?");
+
+    click(&root, "clear");
+    settle().await;
+    let seven = common::STROKE_FIXTURES
+        .iter()
+        .find(|f| f.0 == "digit-7")
+        .unwrap()
+        .2;
+    draw(&root, &common::strokes(seven)).await;
+    assert_eq!(attr(&root, "prediction", "data-verdict"), "digit");
+    let confidence: f32 = attr(&root, "prediction", "data-confidence")
+        .parse()
+        .unwrap();
+    let bar: f32 = attr(&root, "prob-7", "data-value").parse().unwrap();
+    assert!(
+        (confidence - bar).abs() < 1e-3,
+        "{confidence} vs the bar's {bar}"
+    );
+    assert_eq!(attr(&root, "saliency", "data-state"), "off");
+    click(&root, "explain");
+    wait_until("the explanation", || {
+        attr(&root, "saliency", "data-state") == "shown"
+    })
+    .await;
+    assert_eq!(attr(&root, "saliency", "data-digit"), "7");
+    let runs: usize = attr(&root, "saliency", "data-runs").parse().unwrap();
+    assert!(runs > 10, "{runs} runs");
+    click(&root, "explain");
+    settle().await;
+    assert_eq!(attr(&root, "saliency", "data-state"), "off");
 }
 
 #[wasm_bindgen_test]

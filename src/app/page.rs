@@ -1,5 +1,6 @@
-//! The page: the pad and its buttons, the answer (digit, confidence, bars, the model's view,
-//! latency) and the status line, around one [`AppState`].
+//! The page: the pad and its buttons, the answer (digit or "not sure" or "not a digit",
+//! calibrated confidence, bars, the model's view, latency), the explanation overlays on
+//! request, and the status line, around one [`AppState`].
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -11,13 +12,16 @@ use web_sys::{KeyboardEvent, RequestCache};
 use yew::prelude::*;
 
 use super::bars::Bars;
+use super::explain::{PadSaliency, PreviewSaliency};
 use super::pad::{Drawing, Pad, SharedDrawing};
 use super::preview::Preview;
-use super::state::{Action, AppState, Shown};
+use super::state::{Action, AppState, Explained, Shown};
 use super::status::Status;
 use crate::classifier::Classifier;
 use crate::fingerprint::fnv1a_hex;
-use crate::preprocess::strokes_to_digit;
+use crate::preprocess::strokes_to_placed_digit;
+use crate::saliency::occlusion;
+use crate::trust::{top_two, Verdict};
 
 /// Where the model comes from.
 #[derive(Clone, Debug, PartialEq)]
@@ -120,11 +124,11 @@ fn predict(
         return;
     };
     let start = now_ms();
-    let (image, strokes) = {
+    let (placed, strokes) = {
         let d = drawing.borrow();
-        (strokes_to_digit(&d.strokes), d.strokes.len())
+        (strokes_to_placed_digit(&d.strokes), d.strokes.len())
     };
-    let Some(image) = image else {
+    let Some((image, placement)) = placed else {
         dispatch.dispatch(Action::Edited(0));
         return;
     };
@@ -132,10 +136,77 @@ fn predict(
         Ok(prediction) => dispatch.dispatch(Action::Predicted(Box::new(Shown {
             prediction,
             image,
+            placement,
             strokes,
             latency_ms: now_ms() - start,
         }))),
         Err(e) => dispatch.dispatch(Action::ModelFailed(format!("Inference failed: {e}"))),
+    }
+}
+
+/// Computes the explanation of the current drawing's answer in the next animation frame,
+/// after the answer itself has been painted (replacing any explanation still pending).
+fn schedule_explain(
+    drawing: &SharedDrawing,
+    classifier: &Rc<RefCell<Option<Rc<Classifier>>>>,
+    dispatch: &UseReducerDispatcher<AppState>,
+    pending: &Rc<RefCell<Option<AnimationFrame>>>,
+) {
+    let (drawing, classifier, dispatch) = (drawing.clone(), classifier.clone(), dispatch.clone());
+    let slot = pending.clone();
+    let frame = request_animation_frame(move |_| {
+        slot.borrow_mut().take();
+        let Some(classifier) = classifier.borrow().clone() else {
+            return;
+        };
+        let (placed, strokes) = {
+            let d = drawing.borrow();
+            (strokes_to_placed_digit(&d.strokes), d.strokes.len())
+        };
+        let Some((image, _)) = placed else {
+            return;
+        };
+        let explained = classifier.classify(&image).and_then(|p| {
+            let (digit, runner_up) = top_two(&p.probabilities);
+            occlusion(&classifier, &image, digit, runner_up)
+        });
+        match explained {
+            Ok(saliency) => {
+                dispatch.dispatch(Action::Explained(Box::new(Explained { saliency, strokes })))
+            }
+            Err(e) => dispatch.dispatch(Action::ModelFailed(format!("Explaining failed: {e}"))),
+        }
+    });
+    *pending.borrow_mut() = Some(frame);
+}
+
+/// The big answer and the line under it, by verdict.
+fn answer_text(shown: Option<&Shown>) -> (String, String) {
+    let Some(s) = shown else {
+        return (String::new(), "Draw a digit".into());
+    };
+    let p = &s.prediction;
+    let digit = p.digit();
+    match p.verdict {
+        Verdict::Digit => (
+            digit.to_string(),
+            format!("{:.1}% sure", 100.0 * p.confidence()),
+        ),
+        Verdict::Unsure => {
+            let (_, runner_up) = top_two(&p.probabilities);
+            (
+                digit.to_string(),
+                format!(
+                    "Not sure: {digit} ({:.0}%) or {runner_up} ({:.0}%)",
+                    100.0 * p.probabilities[digit],
+                    100.0 * p.probabilities[runner_up]
+                ),
+            )
+        }
+        Verdict::NotDigit => (
+            "?".into(),
+            format!("That does not look like a digit (closest: {digit})"),
+        ),
     }
 }
 
@@ -146,12 +217,17 @@ pub fn app(props: &AppProps) -> Html {
     let drawing: SharedDrawing = use_mut_ref(Drawing::default);
     let classifier: Rc<RefCell<Option<Rc<Classifier>>>> = use_mut_ref(|| None);
     let pending_frame: Rc<RefCell<Option<AnimationFrame>>> = use_mut_ref(|| None);
+    let pending_explain: Rc<RefCell<Option<AnimationFrame>>> = use_mut_ref(|| None);
+    // Mirrors `state.explain` for the callbacks, which are created once.
+    let explain_on: Rc<RefCell<bool>> = use_mut_ref(|| false);
 
     // Load the model once.
     {
         let dispatch = state.dispatcher();
         let classifier = classifier.clone();
         let drawing = drawing.clone();
+        let explain_on = explain_on.clone();
+        let pending_explain = pending_explain.clone();
         use_effect_with(props.model.clone(), move |source| {
             let source = source.clone();
             yew::platform::spawn_local(async move {
@@ -174,6 +250,9 @@ pub fn app(props: &AppProps) -> Html {
                         dispatch.dispatch(Action::ModelReady(description));
                         // Anything drawn while the model loaded gets its answer now.
                         predict(&drawing, &classifier, &dispatch);
+                        if *explain_on.borrow() {
+                            schedule_explain(&drawing, &classifier, &dispatch, &pending_explain);
+                        }
                     }
                     Err(reason) => dispatch.dispatch(Action::ModelFailed(reason)),
                 }
@@ -187,7 +266,10 @@ pub fn app(props: &AppProps) -> Html {
         let classifier = classifier.clone();
         let pending_frame = pending_frame.clone();
         let dispatch = state.dispatcher();
+        let pending_explain = pending_explain.clone();
         use_callback((), move |_: (), _| {
+            // The drawing is changing: an explanation still pending would be of the old one.
+            pending_explain.borrow_mut().take();
             if pending_frame.borrow().is_some() {
                 return;
             }
@@ -208,10 +290,15 @@ pub fn app(props: &AppProps) -> Html {
         let classifier = classifier.clone();
         let pending_frame = pending_frame.clone();
         let dispatch = state.dispatcher();
+        let explain_on = explain_on.clone();
+        let pending_explain = pending_explain.clone();
         use_callback((), move |_: (), _| {
             pending_frame.borrow_mut().take();
             dispatch.dispatch(Action::StrokesDrawn(drawing.borrow().strokes.len()));
             predict(&drawing, &classifier, &dispatch);
+            if *explain_on.borrow() {
+                schedule_explain(&drawing, &classifier, &dispatch, &pending_explain);
+            }
         })
     };
 
@@ -220,8 +307,11 @@ pub fn app(props: &AppProps) -> Html {
         let classifier = classifier.clone();
         let pending_frame = pending_frame.clone();
         let dispatch = state.dispatcher();
+        let explain_on = explain_on.clone();
+        let pending_explain = pending_explain.clone();
         Rc::new(move |undo: bool| {
             pending_frame.borrow_mut().take();
+            pending_explain.borrow_mut().take();
             {
                 let mut d = drawing.borrow_mut();
                 if undo {
@@ -234,6 +324,26 @@ pub fn app(props: &AppProps) -> Html {
             dispatch.dispatch(Action::Edited(n));
             if n > 0 {
                 predict(&drawing, &classifier, &dispatch);
+                if *explain_on.borrow() {
+                    schedule_explain(&drawing, &classifier, &dispatch, &pending_explain);
+                }
+            }
+        })
+    };
+    let on_explain = {
+        let drawing = drawing.clone();
+        let classifier = classifier.clone();
+        let dispatch = state.dispatcher();
+        let explain_on = explain_on.clone();
+        let pending_explain = pending_explain.clone();
+        Callback::from(move |_: MouseEvent| {
+            let on = !*explain_on.borrow();
+            *explain_on.borrow_mut() = on;
+            dispatch.dispatch(Action::ToggleExplain);
+            if on {
+                schedule_explain(&drawing, &classifier, &dispatch, &pending_explain);
+            } else {
+                pending_explain.borrow_mut().take();
             }
         })
     };
@@ -279,6 +389,10 @@ pub fn app(props: &AppProps) -> Html {
 
     let shown = state.shown.as_ref();
     let empty = state.strokes == 0 && shown.is_none();
+    let (answer, note) = answer_text(shown);
+    let verdict = shown.map(|s| s.prediction.verdict);
+    let saliency = state.current_saliency().cloned();
+    let placement = shown.map(|s| s.placement);
     html! {
         <main class="layout">
             <section class="pad-area" aria-label="Drawing">
@@ -286,6 +400,8 @@ pub fn app(props: &AppProps) -> Html {
                 <div class="pad-frame">
                     <Pad drawing={drawing.clone()} revision={state.revision}
                         on_draw={on_draw} on_stroke_end={on_stroke_end} />
+                    <PadSaliency active={state.explain} saliency={saliency.clone()}
+                        placement={placement} />
                     if empty {
                         <p class="hint" aria-hidden="true">{ "Draw a digit" }</p>
                     }
@@ -297,23 +413,30 @@ pub fn app(props: &AppProps) -> Html {
                     <button type="button" data-testid="clear" onclick={on_clear}
                         disabled={state.strokes == 0} aria-keyshortcuts="Escape Delete"
                         title="Clear the pad (Esc)">{ "Clear" }</button>
+                    <button type="button" data-testid="explain" onclick={on_explain}
+                        class={classes!("toggle", state.explain.then_some("on"))}
+                        aria-pressed={state.explain.to_string()}
+                        title="Show which ink made the model choose its answer">
+                        { "Why?" }</button>
                 </div>
             </section>
             <section class="result" aria-label="What the model reads" aria-live="polite">
                 <div class="answer">
-                    <div class="digit" data-testid="prediction"
+                    <div class={classes!("digit", verdict.map(|v| v.as_str()))}
+                        data-testid="prediction"
                         data-strokes={shown.map_or(0, |s| s.strokes).to_string()}
+                        data-verdict={verdict.map(|v| v.as_str())}
+                        data-confidence={shown.map(|s| format!("{:.4}", s.prediction.confidence()))}
                         aria-label="Predicted digit">
-                        { shown.map(|s| s.prediction.digit().to_string()).unwrap_or_default() }
+                        { answer }
                     </div>
-                    <div class="confidence">
-                        { match shown {
-                            Some(s) => format!("{:.1}% sure", 100.0 * s.prediction.confidence()),
-                            None => "Draw a digit".to_string(),
-                        } }
-                    </div>
+                    <div class="confidence" data-testid="verdict-note">{ note }</div>
                     <figure class="model-view">
-                        <Preview image={shown.map(|s| s.image.clone())} />
+                        <div class="preview-stack">
+                            <Preview image={shown.map(|s| s.image.clone())} />
+                            <PreviewSaliency active={state.explain} saliency={saliency.clone()}
+                                placement={placement} />
+                        </div>
                         <figcaption>
                             { "Model input · " }
                             <span data-testid="latency"
@@ -323,6 +446,15 @@ pub fn app(props: &AppProps) -> Html {
                         </figcaption>
                     </figure>
                 </div>
+                if let Some(map) = saliency.as_ref() {
+                    <p class="why-legend" data-testid="why-legend">
+                        <span class="for-answer">{ format!("ink for {}", map.digit) }</span>
+                        { " · " }
+                        <span class="for-runner-up">{ format!("ink for {}", map.runner_up) }</span>
+                        { " (blanking each square in turn: " }
+                        { format!("{} runs)", map.runs) }
+                    </p>
+                }
                 <Bars probabilities={shown.map(|s| s.prediction.probabilities)} />
             </section>
         </main>

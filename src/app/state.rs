@@ -1,4 +1,4 @@
-//! The page's state: whether the model is ready, and the prediction on show. Strokes are not
+//! The page's state: whether the model is ready, the prediction on show and its explanation. Strokes are not
 //! here: they change on every pointer event and live in [`super::pad::Drawing`], outside
 //! Yew's render cycle; this state changes at most once per animation frame.
 
@@ -8,6 +8,8 @@ use yew::Reducible;
 
 use crate::classifier::Prediction;
 use crate::digit::DigitImage;
+use crate::preprocess::Placement;
+use crate::saliency::Saliency;
 
 /// Where the model is in its life.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,6 +40,8 @@ pub struct Shown {
     pub prediction: Prediction,
     /// Exactly the image fed to the model.
     pub image: DigitImage,
+    /// Where the drawing landed in that image (to map the explanation back onto the pad).
+    pub placement: Placement,
     /// Number of strokes the answer was computed from.
     pub strokes: usize,
     /// Preprocessing plus inference, in milliseconds.
@@ -56,6 +60,31 @@ pub struct AppState {
     /// Bumped whenever the drawing changes other than by the pointer (undo, clear), so the
     /// pad knows to redraw from its strokes.
     pub revision: u64,
+    /// Whether the person asked to see why (the saliency overlay).
+    pub explain: bool,
+    /// The explanation of the answer on show, once computed (it follows the answer).
+    pub saliency: Option<Explained>,
+}
+
+/// An explanation and the drawing it explains.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Explained {
+    /// The occlusion map.
+    pub saliency: Saliency,
+    /// Strokes of the drawing it was computed from.
+    pub strokes: usize,
+}
+
+impl AppState {
+    /// The explanation, when it belongs to the answer on show and the person asked for it.
+    pub fn current_saliency(&self) -> Option<&Saliency> {
+        let shown = self.shown.as_ref()?;
+        self.saliency
+            .as_ref()
+            .filter(|e| self.explain && e.strokes == shown.strokes)
+            .filter(|e| e.saliency.digit == shown.prediction.digit())
+            .map(|e| &e.saliency)
+    }
 }
 
 impl Default for AppState {
@@ -65,6 +94,8 @@ impl Default for AppState {
             shown: None,
             strokes: 0,
             revision: 0,
+            explain: false,
+            saliency: None,
         }
     }
 }
@@ -81,6 +112,10 @@ pub enum Action {
     StrokesDrawn(usize),
     /// Undo or clear changed the drawing to this many strokes; the answer is stale.
     Edited(usize),
+    /// The explain toggle was pressed.
+    ToggleExplain,
+    /// An explanation was computed.
+    Explained(Box<Explained>),
 }
 
 impl Reducible for AppState {
@@ -91,11 +126,23 @@ impl Reducible for AppState {
         match action {
             Action::ModelReady(description) => next.status = ModelStatus::Ready(description),
             Action::ModelFailed(reason) => next.status = ModelStatus::Failed(reason),
-            Action::Predicted(shown) => next.shown = Some(*shown),
+            Action::Predicted(shown) => {
+                // A new drawing makes the explanation stale (a repeat of the same answer for
+                // the same strokes keeps it).
+                if next.shown.as_ref().map(|s| s.strokes) != Some(shown.strokes)
+                    || next.shown.as_ref().map(|s| &s.image) != Some(&shown.image)
+                {
+                    next.saliency = None;
+                }
+                next.shown = Some(*shown);
+            }
+            Action::ToggleExplain => next.explain = !next.explain,
+            Action::Explained(explained) => next.saliency = Some(*explained),
             Action::StrokesDrawn(n) => next.strokes = n,
             Action::Edited(n) => {
                 next.strokes = n;
                 next.revision += 1;
+                next.saliency = None;
                 if n == 0 {
                     next.shown = None;
                 }

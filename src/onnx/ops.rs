@@ -31,7 +31,6 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "MaxPool",
     "Relu",
     "Reshape",
-    "Softmax",
 ];
 
 /// Registers the operators in [`SUPPORTED_OPS`].
@@ -57,7 +56,6 @@ pub fn register(reg: &mut OnnxOpRegister) {
         }
         Ok((expand(ops::array::Reshape::default()), vec![]))
     });
-    reg.insert("Softmax", softmax);
 }
 
 /// ONNX explicit padding, `auto_pad` or none, for a convolution (`pool_rules = false`) or a
@@ -136,18 +134,6 @@ fn max_pool(_: &ParsingContext, node: &NodeProto) -> Built {
 fn flatten(_: &ParsingContext, node: &NodeProto) -> Built {
     let axis: i64 = node.get_attr_opt("axis")?.unwrap_or(1);
     Ok((expand(ops::array::Flatten::new(axis)), vec![]))
-}
-
-fn softmax(ctx: &ParsingContext, node: &NodeProto) -> Built {
-    let axis = node.get_attr_opt("axis")?;
-    if ctx.onnx_operator_set_version < 13 {
-        bail!(
-            "{}: Softmax before opset 13 (this file: {}) is not supported",
-            node.name,
-            ctx.onnx_operator_set_version
-        );
-    }
-    Ok((expand(nn::Softmax::new(axis.unwrap_or(-1))), vec![]))
 }
 
 #[cfg(test)]
@@ -333,8 +319,6 @@ mod tests {
             node("Flatten", 1, vec![int("axis", 2)]),
             node("Reshape", 2, vec![]),
             node("Reshape", 2, vec![int("allowzero", 0)]),
-            node("Softmax", 1, vec![int("axis", 1)]),
-            node("Softmax", 1, vec![]),
         ];
         let mut ours = tract_onnx::Onnx::default();
         register(&mut ours.op_register);
@@ -392,11 +376,8 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(err.contains("allowzero"), "{err}");
-        ctx.onnx_operator_set_version = 11;
-        let err = softmax(&ctx, &node("Softmax", 1, vec![]))
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(err.contains("opset 13"), "{err}");
+        // Softmax is not registered: the files hold logits, and the probabilities are
+        // computed from them with the model's temperature (crate::trust).
+        assert!(!reg.0.contains_key("Softmax"));
     }
 }

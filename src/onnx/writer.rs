@@ -2,10 +2,11 @@
 //! layers as plain weights and encodes them with the prost messages of `tract_onnx::pb`.
 //!
 //! The file: IR version 7, opset 13 (loadable by onnxruntime and onnxruntime-web 1.x, and by
-//! tract); input `image` f32 `[N, 1, 28, 28]`; outputs `logits` and `probabilities` f32
-//! `[N, 10]` and `features` f32 `[N, F]` (the input of the last dense layer, for the page's
-//! "not a digit" test); a dynamic batch `N`; only the operators in
-//! [`crate::onnx::ops::SUPPORTED_OPS`].
+//! tract); input `image` f32 `[N, 1, 28, 28]`; outputs `logits` f32 `[N, 10]` and `features`
+//! f32 `[N, F]` (the input of the last dense layer, for the page's "not a digit" test); a
+//! dynamic batch `N`; only the operators in [`crate::onnx::ops::SUPPORTED_OPS`]. There is no
+//! softmax in the graph: probabilities are `softmax(logits / T)` with the temperature `T` the
+//! trainer stores in the metadata (see [`crate::trust`]).
 
 use prost::Message;
 use tract_onnx::pb::{
@@ -25,10 +26,11 @@ pub const OPSET: i64 = 13;
 pub const INPUT_NAME: &str = "image";
 /// Name of the raw-score output.
 pub const LOGITS_NAME: &str = "logits";
-/// Name of the probability output.
+/// Name of the probability output that files written before calibration carried (a plain
+/// softmax); [`upgrade_outputs`] removes it.
 pub const PROBABILITIES_NAME: &str = "probabilities";
 /// Name of the penultimate-features output (the input of the last dense layer).
-pub const FEATURES_NAME: &str = "features";
+pub const FEATURES_NAME: &str = crate::trust::FEATURES_OUTPUT;
 
 /// One layer of a sequential network, with its weights.
 #[derive(Clone, Debug, PartialEq)]
@@ -122,10 +124,14 @@ fn node(
 
 /// The graph's description of its input and outputs.
 const GRAPH_DOC: &str = "Input `image`: f32 [N,1,28,28], 0 = background, 1 = ink (white on \
-    black), MNIST-style (20-px ink box, centred by mass). Outputs: `logits` [N,10], \
-    `probabilities` [N,10] = softmax(logits) (uncalibrated: the metadata's `temperature` T \
-    gives the calibrated softmax(logits / T)), `features` [N,F] = the input of the last dense \
-    layer.";
+    black), MNIST-style (20-px ink box, centred by mass). Outputs: `logits` [N,10]; \
+    probabilities are softmax(logits / T) with T the metadata's `temperature`. `features` \
+    [N,F] = the input of the last dense layer.";
+
+/// The model's outputs in words, for the file's `outputs` metadata entry.
+pub const OUTPUTS_DOC: &str = "logits: f32 [N,10] (probabilities = softmax(logits / \
+    temperature), the temperature in this metadata); features: f32 [N,F], the input of the \
+    last dense layer";
 
 /// Why a list of layers cannot be written as this project's model.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -269,13 +275,6 @@ pub fn encode(
         }
         current = output;
     }
-    nodes.push(node(
-        "Softmax",
-        "softmax".into(),
-        vec![LOGITS_NAME.into()],
-        PROBABILITIES_NAME.into(),
-        vec![int("axis", 1)],
-    ));
 
     let graph = GraphProto {
         name: "digit-classifier".into(),
@@ -287,7 +286,6 @@ pub fn encode(
         )],
         output: vec![
             value_info(LOGITS_NAME, &[None, Some(CLASSES)]),
-            value_info(PROBABILITIES_NAME, &[None, Some(CLASSES)]),
             value_info(FEATURES_NAME, &[None, Some(features_width)]),
         ],
         doc_string: GRAPH_DOC.into(),
@@ -320,14 +318,20 @@ pub fn encode(
 #[error("cannot find the last dense layer's input: {0}")]
 pub struct NoFeatures(String);
 
-/// Adds the `features` output to a model written before the exporter wrote one (the shipped
-/// model of this project's first version): the input of the `MatMul` whose `Add` makes
-/// `logits`. Does nothing when the model has that output already.
-pub fn add_features_output(model: &mut ModelProto) -> Result<(), NoFeatures> {
+/// Gives a model written by an older exporter (the shipped model of this project's first
+/// version) the outputs this one writes: adds `features`, the input of the `MatMul` whose
+/// `Add` makes `logits`, and removes the plain-softmax `probabilities` output and its node.
+/// Does nothing to a model that has them already.
+pub fn upgrade_outputs(model: &mut ModelProto) -> Result<(), NoFeatures> {
     let graph = model
         .graph
         .as_mut()
         .ok_or_else(|| NoFeatures("no graph".into()))?;
+    graph.output.retain(|o| o.name != PROBABILITIES_NAME);
+    graph
+        .node
+        .retain(|n| !(n.op_type == "Softmax" && n.output == [PROBABILITIES_NAME]));
+    graph.doc_string = GRAPH_DOC.into();
     if graph.output.iter().any(|o| o.name == FEATURES_NAME) {
         return Ok(());
     }
@@ -367,7 +371,6 @@ pub fn add_features_output(model: &mut ModelProto) -> Result<(), NoFeatures> {
     graph
         .output
         .push(value_info(FEATURES_NAME, &[None, Some(width)]));
-    graph.doc_string = GRAPH_DOC.into();
     Ok(())
 }
 
@@ -407,17 +410,18 @@ mod tests {
             .flat_map(|n| n.output.iter().map(String::as_str))
             .collect();
         assert!(produced.contains(&LOGITS_NAME));
-        assert!(produced.contains(&PROBABILITIES_NAME));
         assert!(produced.contains(&FEATURES_NAME));
         let outputs: Vec<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
-        assert_eq!(outputs, [LOGITS_NAME, PROBABILITIES_NAME, FEATURES_NAME]);
+        assert_eq!(outputs, [LOGITS_NAME, FEATURES_NAME]);
+        assert!(graph.node.iter().all(|n| n.op_type != "Softmax"));
     }
 
     #[test]
-    fn an_older_file_gets_the_features_output_it_would_have_been_written_with() {
+    fn an_older_file_gets_the_outputs_it_would_have_been_written_with() {
         let layers = [OnnxLayer::GlobalAvgPool, dense(3, 10)];
         let current = ModelProto::decode(encode(&layers, &[], "").unwrap().as_slice()).unwrap();
-        // An older file: no `features` output, the tensor under its old name.
+        // An older file: no `features` output, the tensor under its old name, a softmax
+        // `probabilities` output.
         let mut older = current.clone();
         let graph = older.graph.as_mut().unwrap();
         graph.output.pop();
@@ -428,10 +432,20 @@ mod tests {
                 }
             }
         }
-        add_features_output(&mut older).unwrap();
+        graph.node.push(NodeProto {
+            op_type: "Softmax".into(),
+            input: vec![LOGITS_NAME.into()],
+            output: vec![PROBABILITIES_NAME.into()],
+            ..Default::default()
+        });
+        graph
+            .output
+            .push(value_info(PROBABILITIES_NAME, &[None, Some(CLASSES)]));
+        graph.doc_string = "old".into();
+        upgrade_outputs(&mut older).unwrap();
         assert_eq!(older, current);
         // Twice is once.
-        add_features_output(&mut older).unwrap();
+        upgrade_outputs(&mut older).unwrap();
         assert_eq!(older, current);
         // A graph without the dense head is refused with a reason.
         let mut headless = current.clone();
@@ -442,6 +456,6 @@ mod tests {
             .unwrap()
             .node
             .retain(|n| n.op_type != "Add");
-        assert!(add_features_output(&mut headless).is_err());
+        assert!(upgrade_outputs(&mut headless).is_err());
     }
 }

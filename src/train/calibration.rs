@@ -26,7 +26,7 @@ use crate::metrics::{
     calibration_bins, expected_calibration_error, negative_log_likelihood, CalibrationBin,
     CALIBRATION_BINS,
 };
-use crate::onnx::writer::add_features_output;
+use crate::onnx::writer::{upgrade_outputs, OUTPUTS_DOC};
 use crate::preprocess::strokes_to_digit;
 use crate::scores::softmax;
 use crate::strokes::parse_strokes;
@@ -122,11 +122,16 @@ pub fn repository_drawings() -> Result<Vec<Drawings>> {
     Ok(sets)
 }
 
-/// The model file with a `features` output (added if missing) and `trust`'s rules in its
-/// metadata (replacing any earlier rules).
+/// The model file with this exporter's outputs ([`upgrade_outputs`]) and `trust`'s rules in
+/// its metadata (replacing any earlier rules).
 pub fn with_trust(bytes: &[u8], trust: Option<&Trust>) -> Result<Vec<u8>> {
     let mut model = ModelProto::decode(bytes).context("not an ONNX model")?;
-    add_features_output(&mut model)?;
+    upgrade_outputs(&mut model)?;
+    for entry in &mut model.metadata_props {
+        if entry.key == "outputs" {
+            entry.value = OUTPUTS_DOC.into();
+        }
+    }
     let keys = [
         crate::trust::TEMPERATURE_KEY,
         crate::trust::UNSURE_MARGIN_KEY,

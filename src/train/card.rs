@@ -20,9 +20,13 @@ fn file_line(eval: &EvalFile) -> String {
 
 /// The card's line on the model's inputs and outputs.
 const IO_LINE: &str = "- Input `image`: f32 `[N, 1, 28, 28]`, 0 = background, 1 = ink (white on \
-    black). Outputs `logits` and `probabilities` (plain softmax), f32 `[N, 10]`, and \
-    `features` (the 48 or so values the last layer reads), f32 `[N, F]`. `N` is dynamic. \
-    Calibrated probabilities are `softmax(logits / T)` with `T` from the metadata.";
+    black). Outputs `logits`, f32 `[N, 10]`, and `features` (what the last layer reads), f32 \
+    `[N, F]`. `N` is dynamic. Probabilities are `softmax(logits / T)` with the temperature \
+    `T` from the metadata (no softmax in the graph).";
+
+/// The card's line on the operators in the file.
+const OPS_LINE: &str = "- Batch norms are folded into the convolutions on export; the file holds \
+    only Conv, Relu, MaxPool, GlobalAveragePool/Flatten, MatMul and Add (opset 13, IR 7).";
 
 /// The card's line listing the pictures.
 const PICTURES_LINE: &str = "Pictures: `loss.svg`, `accuracy.svg`, `confusion.svg`, \
@@ -156,6 +160,8 @@ pub fn refresh_card(card: &str, eval: &EvalFile, report: &TrustReport) -> String
             out.push_str(&file_line(eval));
         } else if line.starts_with("- Input `image`") {
             out.push_str(IO_LINE);
+        } else if line.starts_with("- Batch norms are folded") {
+            out.push_str(OPS_LINE);
         } else if line.starts_with("Pictures: ") {
             out.push_str(PICTURES_LINE);
         } else if line.starts_with("- The model always answers one of 0-9") {
@@ -219,11 +225,7 @@ pub fn model_card(
         "- {} trainable parameters, {} multiply-accumulates per image",
         cost.parameters, cost.macs
     );
-    let _ = writeln!(
-        s,
-        "- Batch norms are folded into the convolutions on export; the file holds only Conv, \
-         Relu, MaxPool, GlobalAveragePool/Flatten, MatMul, Add and Softmax (opset 13, IR 7)."
-    );
+    let _ = writeln!(s, "{OPS_LINE}");
     let _ = writeln!(s, "{IO_LINE}\n");
     let _ = writeln!(s, "## Preprocessing contract\n");
     let _ = writeln!(

@@ -199,13 +199,7 @@ pub fn finish_model(
             "input".into(),
             "image: f32 [N,1,28,28], 0 = background .. 1 = ink (white ink on black)".into(),
         ),
-        (
-            "outputs".into(),
-            "logits: f32 [N,10]; probabilities: f32 [N,10] = softmax(logits), uncalibrated \
-             (calibrated: softmax(logits / temperature)); features: f32 [N,F], the input of \
-             the last dense layer"
-                .into(),
-        ),
+        ("outputs".into(), crate::onnx::writer::OUTPUTS_DOC.into()),
         (
             "preprocessing".into(),
             format!(

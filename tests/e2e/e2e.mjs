@@ -34,9 +34,10 @@ export const CHROME_ARGS = [
   "--disable-extensions",
 ];
 
-/** Reads a stroke fixture: one stroke per line, `x,y` points in pad units. */
-export async function readStrokes(name) {
-  const text = await readFile(join(repo, "tests", "fixtures", "strokes", `${name}.strokes`), "utf8");
+/** Reads a stroke fixture (from tests/fixtures/<dir>): one stroke per line, `x,y` points in
+ * pad units. */
+export async function readStrokes(name, dir = "strokes") {
+  const text = await readFile(join(repo, "tests", "fixtures", dir, `${name}.strokes`), "utf8");
   return text
     .split("\n")
     .map((l) => l.trim())
@@ -85,7 +86,12 @@ async function drawWithTouch(page, cdp, strokes) {
 
 async function prediction(page) {
   const el = page.locator('[data-testid="prediction"]');
-  return { digit: (await el.textContent()).trim(), strokes: await el.getAttribute("data-strokes") };
+  return {
+    digit: (await el.textContent()).trim(),
+    strokes: await el.getAttribute("data-strokes"),
+    verdict: await el.getAttribute("data-verdict"),
+    confidence: Number(await el.getAttribute("data-confidence")),
+  };
 }
 
 async function waitForStrokes(page, n) {
@@ -155,8 +161,40 @@ async function main() {
       await waitForStrokes(page, strokes.length);
       const p = await prediction(page);
       check(p.digit === digit, `${name}: reads ${p.digit}, expected ${digit}`);
+      check(p.verdict === "digit" && p.confidence > 0.5, `${name}: verdict ${p.verdict} at ${p.confidence}`);
       if (name === "digit-3") await page.screenshot({ path: join(shots, "desktop.png") });
     }
+
+    // Not a digit: a scribble and a letter, drawn with the mouse.
+    for (const name of ["scribble-zigzag-11", "letter-X-1"]) {
+      await clearPad(page);
+      const strokes = await readStrokes(name, "nondigits");
+      await drawWithMouse(page, strokes);
+      await waitForStrokes(page, strokes.length);
+      const p = await prediction(page);
+      check(p.verdict === "not-digit" && p.digit === "?", `${name}: verdict ${p.verdict} ("${p.digit}"), expected not-digit`);
+      if (name === "scribble-zigzag-11") await page.screenshot({ path: join(shots, "not-a-digit.png") });
+    }
+
+    // Why? The saliency overlay follows the answer, and goes with the toggle.
+    await clearPad(page);
+    await drawWithMouse(page, await readStrokes("digit-7"));
+    await waitForStrokes(page, 1);
+    const saliency = page.locator('[data-testid="saliency"]');
+    check((await saliency.getAttribute("data-state")) === "off", "saliency is off until asked for");
+    await page.click('[data-testid="explain"]');
+    await page.waitForSelector('[data-testid="saliency"][data-state="shown"]', { timeout: 5000 });
+    check((await saliency.getAttribute("data-digit")) === "7", "saliency explains the 7 on show");
+    check((await page.locator('[data-testid="explain"]').getAttribute("aria-pressed")) === "true", "Why? is pressed");
+    check((await saliency.boundingBox()).width === (await padBox(page)).width, "the overlay covers the pad");
+    await page.screenshot({ path: join(shots, "explain.png") });
+    // A new stroke: the old explanation goes, a new one comes for the new drawing.
+    await drawWithMouse(page, [[[0.35, 0.5], [0.65, 0.5]]]);
+    await waitForStrokes(page, 2);
+    await page.waitForSelector('[data-testid="saliency"][data-state="shown"]', { timeout: 5000 });
+    check((await saliency.getAttribute("data-digit")) === (await prediction(page)).digit, "saliency follows the crossed 7's answer");
+    await page.click('[data-testid="explain"]');
+    check((await saliency.getAttribute("data-state")) === "off", "Why? again hides the overlay");
 
     // Undo removes the last stroke (the 4's upright) and the answer follows; Clear empties.
     await clearPad(page);
