@@ -355,7 +355,7 @@ mod tests {
         two_outputs.output.push("indices".into());
         let model = ModelProto::default();
         let onnx = tract_onnx::Onnx::default();
-        let mut ctx = ParsingContext {
+        let ctx = ParsingContext {
             onnx_operator_set_version: 13,
             framework: &onnx,
             model: &model,
