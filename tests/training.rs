@@ -95,7 +95,7 @@ fn exported_files_use_only_the_supported_operators() {
             );
         }
         let outputs: Vec<_> = graph.output.iter().map(|o| o.name.as_str()).collect();
-        assert_eq!(outputs, ["logits", "probabilities"]);
+        assert_eq!(outputs, ["logits", "features"]);
         assert_eq!(graph.input[0].name, "image");
     }
 }

@@ -88,6 +88,9 @@ pub struct SaliencyProps {
     pub saliency: Option<Saliency>,
     /// Where the drawing landed in the model's image.
     pub placement: Option<Placement>,
+    /// How long the explanation took, in milliseconds (shown as `data-ms`).
+    #[prop_or_default]
+    pub ms: Option<f64>,
 }
 
 /// The overlay over the pad (`data-testid="saliency"`). Its `data-state` is `off`,
@@ -116,6 +119,7 @@ pub fn pad_saliency(props: &SaliencyProps) -> Html {
             data-digit={saliency.map(|s| s.digit.to_string())}
             data-runner-up={saliency.map(|s| s.runner_up.to_string())}
             data-runs={saliency.map(|s| s.runs.to_string())}
+            data-ms={props.ms.filter(|_| saliency.is_some()).map(|ms| format!("{ms:.1}"))}
             width={PAD_OVERLAY_SIDE.to_string()} height={PAD_OVERLAY_SIDE.to_string()}
             aria-hidden="true" />
     }

@@ -166,6 +166,7 @@ fn schedule_explain(
         let Some((image, _)) = placed else {
             return;
         };
+        let start = now_ms();
         let explained = classifier.classify(&image).and_then(|p| {
             let (digit, runner_up) = top_two(&p.probabilities);
             occlusion(&classifier, &image, digit, runner_up)
@@ -391,7 +392,8 @@ pub fn app(props: &AppProps) -> Html {
     let empty = state.strokes == 0 && shown.is_none();
     let (answer, note) = answer_text(shown);
     let verdict = shown.map(|s| s.prediction.verdict);
-    let saliency = state.current_saliency().cloned();
+    let explained = state.current_explanation();
+    let saliency = explained.map(|e| e.saliency.clone());
     let placement = shown.map(|s| s.placement);
     html! {
         <main class="layout">
@@ -401,7 +403,7 @@ pub fn app(props: &AppProps) -> Html {
                     <Pad drawing={drawing.clone()} revision={state.revision}
                         on_draw={on_draw} on_stroke_end={on_stroke_end} />
                     <PadSaliency active={state.explain} saliency={saliency.clone()}
-                        placement={placement} />
+                        placement={placement} ms={explained.map(|e| e.ms)} />
                     if empty {
                         <p class="hint" aria-hidden="true">{ "Draw a digit" }</p>
                     }
@@ -446,13 +448,14 @@ pub fn app(props: &AppProps) -> Html {
                         </figcaption>
                     </figure>
                 </div>
-                if let Some(map) = saliency.as_ref() {
+                if let Some(e) = explained {
                     <p class="why-legend" data-testid="why-legend">
-                        <span class="for-answer">{ format!("ink for {}", map.digit) }</span>
+                        <span class="for-answer">{ format!("ink for {}", e.saliency.digit) }</span>
                         { " · " }
-                        <span class="for-runner-up">{ format!("ink for {}", map.runner_up) }</span>
-                        { " (blanking each square in turn: " }
-                        { format!("{} runs)", map.runs) }
+                        <span class="for-runner-up">
+                            { format!("ink for {}", e.saliency.runner_up) }</span>
+                        { format!(" (blanking each square in turn: {} runs, {:.0} ms)",
+                            e.saliency.runs, e.ms) }
                     </p>
                 }
                 <Bars probabilities={shown.map(|s| s.prediction.probabilities)} />

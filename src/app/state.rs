@@ -73,17 +73,18 @@ pub struct Explained {
     pub saliency: Saliency,
     /// Strokes of the drawing it was computed from.
     pub strokes: usize,
+    /// How long it took, in milliseconds.
+    pub ms: f64,
 }
 
 impl AppState {
     /// The explanation, when it belongs to the answer on show and the person asked for it.
-    pub fn current_saliency(&self) -> Option<&Saliency> {
+    pub fn current_explanation(&self) -> Option<&Explained> {
         let shown = self.shown.as_ref()?;
         self.saliency
             .as_ref()
             .filter(|e| self.explain && e.strokes == shown.strokes)
             .filter(|e| e.saliency.digit == shown.prediction.digit())
-            .map(|e| &e.saliency)
     }
 }
 

@@ -114,9 +114,27 @@ pub fn trust_section(report: &TrustReport) -> String {
     let _ = writeln!(
         s,
         "\nNon-digit sets: the share rejected as \"not a digit\". Digit drawings: the share read \
-         right with a digit verdict. A non-digit that is not rejected is mostly shown as \
-         \"not sure\" rather than as a confident digit."
+         right with a digit verdict."
     );
+    let shipped = report
+        .methods
+        .iter()
+        .find(|m| m.method == report.chosen_method);
+    for d in shipped
+        .map(|m| m.drawings.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter(|d| d.set.starts_with("non-digits"))
+    {
+        let _ = writeln!(
+            s,
+            "With the shipped rules, {:.1}% of the {} still get a digit verdict (a confident \
+             wrong answer) and {:.1}% \"not sure\".",
+            100.0 * d.other,
+            d.set,
+            100.0 * (1.0 - d.share - d.other)
+        );
+    }
     let c = &report.test_verdicts;
     let _ = writeln!(
         s,

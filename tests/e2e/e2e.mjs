@@ -185,6 +185,7 @@ async function main() {
     await page.click('[data-testid="explain"]');
     await page.waitForSelector('[data-testid="saliency"][data-state="shown"]', { timeout: 5000 });
     check((await saliency.getAttribute("data-digit")) === "7", "saliency explains the 7 on show");
+    console.log(`  (explanation: ${await saliency.getAttribute("data-runs")} runs in ${await saliency.getAttribute("data-ms")} ms)`);
     check((await page.locator('[data-testid="explain"]').getAttribute("aria-pressed")) === "true", "Why? is pressed");
     check((await saliency.boundingBox()).width === (await padBox(page)).width, "the overlay covers the pad");
     await page.screenshot({ path: join(shots, "explain.png") });
