@@ -172,9 +172,11 @@ fn schedule_explain(
             occlusion(&classifier, &image, digit, runner_up)
         });
         match explained {
-            Ok(saliency) => {
-                dispatch.dispatch(Action::Explained(Box::new(Explained { saliency, strokes })))
-            }
+            Ok(saliency) => dispatch.dispatch(Action::Explained(Box::new(Explained {
+                saliency,
+                strokes,
+                ms: now_ms() - start,
+            }))),
             Err(e) => dispatch.dispatch(Action::ModelFailed(format!("Explaining failed: {e}"))),
         }
     });
