@@ -17,6 +17,7 @@ use tract_onnx::pb::NodeProto;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::internal::*;
 use tract_onnx::tract_hir::ops::{self, cnn, nn};
+use tract_onnx::tract_hir::tract_core::ops::element_wise::{ElementWiseMiniOp, ElementWiseOp};
 
 /// Builds one tract operator from one ONNX node.
 type Built = TractResult<(Box<dyn InferenceOp>, Vec<String>)>;
@@ -24,6 +25,7 @@ type Built = TractResult<(Box<dyn InferenceOp>, Vec<String>)>;
 /// The operator names [`register`] handles, for error messages and documentation.
 pub const SUPPORTED_OPS: &[&str] = &[
     "Add",
+    "Cast",
     "Conv",
     "Flatten",
     "GlobalAveragePool",
@@ -36,6 +38,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
 /// Registers the operators in [`SUPPORTED_OPS`].
 pub fn register(reg: &mut OnnxOpRegister) {
     reg.insert("Add", |_, _| Ok((ops::math::Add.into_hir(), vec![])));
+    reg.insert("Cast", cast);
     reg.insert("Conv", conv);
     reg.insert("Flatten", flatten);
     reg.insert("GlobalAveragePool", |_, _| {
@@ -129,6 +132,35 @@ fn max_pool(_: &ParsingContext, node: &NodeProto) -> Built {
         0,
     );
     Ok((expand(cnn::HirMaxPool::new(pool_spec, None)), vec![]))
+}
+
+/// ONNX `Cast` to a float type, for the float16 weights: tract evaluates it once, on the
+/// constant weights, when it analyses the model. tract-onnx's own `Cast` (which can also parse
+/// strings) is built the same way: an element-wise operator evaluated without a session.
+fn cast(_: &ParsingContext, node: &NodeProto) -> Built {
+    let to = node.get_attr::<DatumType>("to")?;
+    if !to.is_float() {
+        bail!("{}: Cast to {to:?} is not supported (only to floats)", node.name);
+    }
+    Ok((ElementWiseOp(Box::new(CastTo(to)), None).into_hir(), vec![]))
+}
+
+/// The element-wise cast [`cast`] builds.
+#[derive(Debug, Clone)]
+struct CastTo(DatumType);
+
+impl ElementWiseMiniOp for CastTo {
+    fn name(&self) -> String {
+        "Cast".into()
+    }
+
+    fn output_type(&self, _input_type: DatumType) -> Option<DatumType> {
+        Some(self.0)
+    }
+
+    fn eval_out_of_place(&self, t: &Tensor, _out_dt: Option<DatumType>) -> TractResult<Tensor> {
+        Ok(t.cast_to_dt(self.0)?.into_owned())
+    }
 }
 
 fn flatten(_: &ParsingContext, node: &NodeProto) -> Built {

@@ -374,6 +374,45 @@ pub fn upgrade_outputs(model: &mut ModelProto) -> Result<(), NoFeatures> {
     Ok(())
 }
 
+/// Stores every float32 initializer (weights and biases) as float16, each followed by a `Cast`
+/// back to float32 that tract folds away when it optimizes the model: the file (and the page's
+/// download) is half the size, and the network computes in float32 as before. The trainer
+/// measures what the rounding changes (`calibration::calibrate_model`). Returns how many
+/// initializers were converted (0 when they already are).
+pub fn store_weights_as_f16(model: &mut ModelProto) -> usize {
+    use tract_onnx::prelude::f16;
+    let Some(graph) = model.graph.as_mut() else {
+        return 0;
+    };
+    let mut casts = Vec::new();
+    for tensor in &mut graph.initializer {
+        if tensor.data_type != DataType::Float as i32 || tensor.raw_data.len() % 4 != 0 {
+            continue;
+        }
+        let halves: Vec<u8> = tensor
+            .raw_data
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .flat_map(|v| f16::from_f32(v).to_bits().to_le_bytes())
+            .collect();
+        let name = std::mem::take(&mut tensor.name);
+        tensor.name = format!("{name}_f16");
+        tensor.data_type = DataType::Float16 as i32;
+        tensor.raw_data = halves;
+        casts.push(node(
+            "Cast",
+            format!("{name}_cast"),
+            vec![tensor.name.clone()],
+            name,
+            vec![int("to", DataType::Float as i64)],
+        ));
+    }
+    let converted = casts.len();
+    casts.append(&mut graph.node);
+    graph.node = casts;
+    converted
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,6 +453,61 @@ mod tests {
         let outputs: Vec<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
         assert_eq!(outputs, [LOGITS_NAME, FEATURES_NAME]);
         assert!(graph.node.iter().all(|n| n.op_type != "Softmax"));
+    }
+
+    #[test]
+    fn weights_stored_as_f16_compute_what_f32_weights_rounded_to_f16_compute() {
+        use crate::classifier::Classifier;
+        use crate::digit::{DigitImage, PIXELS};
+        // One dense layer over the flattened image, with weights that f16 cannot hold exactly.
+        let weight: Vec<f32> = (0..PIXELS * CLASSES)
+            .map(|i| ((i * 7919) % 1000) as f32 / 997.0 - 0.5)
+            .collect();
+        let layers = |weight: Vec<f32>| {
+            [
+                OnnxLayer::Flatten,
+                OnnxLayer::Dense {
+                    weight,
+                    bias: (0..CLASSES).map(|i| i as f32 * 0.1001).collect(),
+                    inputs: PIXELS,
+                    outputs: CLASSES,
+                },
+            ]
+        };
+        let mut half =
+            ModelProto::decode(encode(&layers(weight.clone()), &[], "").unwrap().as_slice())
+                .unwrap();
+        assert_eq!(store_weights_as_f16(&mut half), 2);
+        assert_eq!(store_weights_as_f16(&mut half), 0, "twice is once");
+        let half = half.encode_to_vec();
+        let rounded: Vec<f32> = weight
+            .iter()
+            .map(|&v| tract_onnx::prelude::f16::from_f32(v).to_f32())
+            .collect();
+        let mut rounded_layers = layers(rounded);
+        if let OnnxLayer::Dense { bias, .. } = &mut rounded_layers[1] {
+            bias.iter_mut()
+                .for_each(|b| *b = tract_onnx::prelude::f16::from_f32(*b).to_f32());
+        }
+        let reference = encode(&rounded_layers, &[], "").unwrap();
+        let mut image = DigitImage::default();
+        image
+            .pixels_mut()
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, p)| *p = (i % 5) as f32 / 4.0);
+        let a = Classifier::from_onnx(&half, 1)
+            .unwrap()
+            .classify(&image)
+            .unwrap();
+        let b = Classifier::from_onnx(&reference, 1)
+            .unwrap()
+            .classify(&image)
+            .unwrap();
+        for (x, y) in a.logits.iter().zip(&b.logits) {
+            assert!((x - y).abs() < 1e-3, "{:?} vs {:?}", a.logits, b.logits);
+        }
+        assert!(half.len() < reference.len() * 6 / 10);
     }
 
     #[test]

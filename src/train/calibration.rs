@@ -26,7 +26,7 @@ use crate::metrics::{
     calibration_bins, expected_calibration_error, negative_log_likelihood, CalibrationBin,
     CALIBRATION_BINS,
 };
-use crate::onnx::writer::{upgrade_outputs, OUTPUTS_DOC};
+use crate::onnx::writer::{store_weights_as_f16, upgrade_outputs, OUTPUTS_DOC};
 use crate::preprocess::strokes_to_digit;
 use crate::scores::softmax;
 use crate::strokes::parse_strokes;
@@ -122,11 +122,17 @@ pub fn repository_drawings() -> Result<Vec<Drawings>> {
     Ok(sets)
 }
 
-/// The model file with this exporter's outputs ([`upgrade_outputs`]) and `trust`'s rules in
-/// its metadata (replacing any earlier rules).
-pub fn with_trust(bytes: &[u8], trust: Option<&Trust>) -> Result<Vec<u8>> {
+/// The model file as it ships: this exporter's outputs ([`upgrade_outputs`]), weights in
+/// float16 when `half` ([`store_weights_as_f16`]), and `trust`'s rules in its metadata
+/// (replacing any earlier rules). Also returns how many initializers became float16.
+pub fn finish_file(bytes: &[u8], trust: Option<&Trust>, half: bool) -> Result<(Vec<u8>, usize)> {
     let mut model = ModelProto::decode(bytes).context("not an ONNX model")?;
     upgrade_outputs(&mut model)?;
+    let converted = if half {
+        store_weights_as_f16(&mut model)
+    } else {
+        0
+    };
     for entry in &mut model.metadata_props {
         if entry.key == "outputs" {
             entry.value = OUTPUTS_DOC.into();
@@ -147,7 +153,21 @@ pub fn with_trust(bytes: &[u8], trust: Option<&Trust>) -> Result<Vec<u8>> {
             .metadata_props
             .push(StringStringEntryProto { key, value });
     }
-    Ok(model.encode_to_vec())
+    Ok((model.encode_to_vec(), converted))
+}
+
+/// What storing the weights in float16 changed, on the test set.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HalfWeights {
+    /// Initializers converted by this run (0: the file given already had float16 weights,
+    /// and the comparison below is of the file with itself).
+    pub converted: usize,
+    /// Test images compared.
+    pub test_images: usize,
+    /// Test images whose predicted digit changed.
+    pub changed_predictions: usize,
+    /// Largest change of any logit.
+    pub max_abs_logit_diff: f32,
 }
 
 /// Fits the trust rules of the model in `bytes` and returns the file with them (and with a
@@ -159,10 +179,29 @@ pub fn calibrate_model(
     test: &LabeledImages,
     drawings: &[Drawings],
 ) -> Result<(Vec<u8>, TrustReport)> {
-    let bare = with_trust(bytes, None)?;
+    let (single, _) = finish_file(bytes, None, false)?;
+    let (bare, converted) = finish_file(bytes, None, true)?;
     let classifier = Classifier::from_onnx(&bare, 100)?;
-    let (trust, report) = fit_trust(&classifier, validation, test, drawings)?;
-    let calibrated = with_trust(bytes, Some(&trust))?;
+    let images: Vec<_> = (0..test.len()).map(|i| test.digit(i)).collect();
+    let before = Classifier::from_onnx(&single, 100)?.classify_batch(&images)?;
+    let after = classifier.classify_batch(&images)?;
+    let weights = HalfWeights {
+        converted,
+        test_images: images.len(),
+        changed_predictions: before
+            .iter()
+            .zip(&after)
+            .filter(|(a, b)| a.digit() != b.digit())
+            .count(),
+        max_abs_logit_diff: before
+            .iter()
+            .zip(&after)
+            .flat_map(|(a, b)| a.logits.iter().zip(&b.logits).map(|(x, y)| (x - y).abs()))
+            .fold(0.0, f32::max),
+    };
+    let (trust, mut report) = fit_trust(&classifier, validation, test, drawings)?;
+    report.weights = weights;
+    let (calibrated, _) = finish_file(bytes, Some(&trust), true)?;
     let check = Classifier::from_onnx(&calibrated, 100)?;
     if check.trust() != &trust {
         bail!("the calibrated file does not read back its own rules");
@@ -252,6 +291,9 @@ pub struct TrustReport {
     /// The chosen rules on the test set: how many digits get each verdict, and the accuracy
     /// of the digit verdicts.
     pub test_verdicts: VerdictCounts,
+    /// What float16 storage of the weights changed.
+    #[serde(default)]
+    pub weights: HalfWeights,
 }
 
 /// Answers by verdict.
@@ -675,6 +717,7 @@ pub fn fit_trust(
         test: calibration_report("test", &test.labels, &test_predictions, temperature),
         methods: reports,
         test_verdicts: counts,
+        weights: HalfWeights::default(),
     };
     Ok((trust, report))
 }
@@ -684,6 +727,12 @@ impl TrustReport {
     pub fn to_table(&self) -> String {
         use std::fmt::Write;
         let mut s = String::new();
+        let w = &self.weights;
+        let _ = writeln!(
+            s,
+            "weights in float16 ({} initializers converted): {} of {} test predictions changed, max |logit diff| {:.2e}",
+            w.converted, w.changed_predictions, w.test_images, w.max_abs_logit_diff
+        );
         let _ = writeln!(
             s,
             "temperature {:.4} (fitted on {} validation images)",

@@ -47,6 +47,23 @@ pub fn trust_section(report: &TrustReport) -> String {
          in the file's metadata; `calibration.json` has every number below).\n",
         report.validation_images
     );
+    let w = &report.weights;
+    if w.test_images > 0 {
+        let _ = writeln!(
+            s,
+            "- **Weights stored in float16** (cast to float32 when the model is loaded, so it \
+             computes in float32): {} of {} test predictions changed by the rounding, max \
+             |logit difference| {:.1e}{}.",
+            w.changed_predictions,
+            w.test_images,
+            w.max_abs_logit_diff,
+            if w.converted == 0 {
+                " (this run found them in float16 already and compared the file with itself)"
+            } else {
+                ""
+            }
+        );
+    }
     let (v, t) = (&report.validation, &report.test);
     let _ = writeln!(
         s,

@@ -230,10 +230,15 @@ pub fn finish_model(
     };
     eprintln!("{}", trust.to_table());
     let (eval, _) = evaluate_onnx(&bytes, &file_name, config.dataset, test)?;
-    if (eval.report.accuracy - burn_accuracy).abs() > 1e-9 {
+    // The shipped file holds float16 weights: its accuracy may differ from burn's by the
+    // predictions the rounding changed (measured in the trust report), and by nothing else.
+    let allowed = trust.weights.changed_predictions as f64 / test.len().max(1) as f64;
+    if (eval.report.accuracy - burn_accuracy).abs() > allowed + 1e-9 {
         bail!(
-            "tract's accuracy {} differs from burn's {burn_accuracy} on the same file",
-            eval.report.accuracy
+            "tract's accuracy {} differs from burn's {burn_accuracy} by more than the {} \
+             predictions float16 weights changed",
+            eval.report.accuracy,
+            trust.weights.changed_predictions
         );
     }
 
