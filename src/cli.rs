@@ -1,4 +1,5 @@
-//! The native command line: `train`, `eval`, `predict`, `export`, `calibrate`, `bench`.
+//! The native command line: `train`, `eval`, `predict`, `export`, `calibrate`, `adapt-eval`,
+//! `bench`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,6 +49,9 @@ enum Command {
     /// and store them in the file (as `train` does after training); rewrites the model
     /// folder's metrics, calibration report, reliability diagram and card.
     Calibrate(CalibrateArgs),
+    /// Simulate people correcting the page: for each writer in a folder of writers' drawings,
+    /// accuracy on their other drawings before and after k corrections per digit.
+    AdaptEval(AdaptEvalArgs),
     /// Time single-image inference of an ONNX model under tract (native), and print JSON.
     Bench(BenchArgs),
     /// Write the first COUNT test images as a gzipped IDX fixture (for the test suite).
@@ -194,6 +198,33 @@ struct CalibrateArgs {
 }
 
 #[derive(Args, Debug)]
+struct AdaptEvalArgs {
+    /// The ONNX model.
+    #[arg(default_value = "model/digitnet.onnx")]
+    model: PathBuf,
+    /// Folder of writers: one folder per writer, drawings named `<n>-<digit>.strokes`.
+    #[arg(long, value_name = "DIR", default_value = "tests/fixtures/writers")]
+    writers: PathBuf,
+    /// Corrections per corrected digit to simulate.
+    #[arg(long, value_delimiter = ',', default_value = "1,3,5")]
+    k: Vec<usize>,
+    /// Which digits the person corrects.
+    #[arg(long, value_enum, default_value = "misread-digits")]
+    policy: AdaptPolicy,
+    /// Also write every row as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum AdaptPolicy {
+    /// The digits the model misreads at least once for the writer.
+    MisreadDigits,
+    /// Every digit.
+    EveryDigit,
+}
+
+#[derive(Args, Debug)]
 struct BenchArgs {
     /// The ONNX model.
     model: PathBuf,
@@ -223,6 +254,7 @@ pub fn main() -> Result<()> {
         Command::Predict(args) => predict(args),
         Command::Export(args) => export(args),
         Command::Calibrate(args) => calibrate(args),
+        Command::AdaptEval(args) => adapt_eval(args),
         Command::Bench(args) => bench(args),
         Command::Fixture(args) => fixture(args),
         Command::Pictures(args) => pictures(args),
@@ -533,6 +565,84 @@ fn calibrate(args: CalibrateArgs) -> Result<()> {
         eval.sha256,
         out.display()
     );
+    Ok(())
+}
+
+fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
+    use crate::personal::{Params, PARAMS};
+    use crate::train::adaptation::{load_writers, simulate, table, target_failures, Policy};
+    let classifier = Classifier::from_onnx(&read_model(&args.model)?, 50)
+        .with_context(|| format!("loading {}", args.model.display()))?;
+    if classifier.trust().features.is_none() {
+        bail!(
+            "{} has no feature model (class centres): run `digitpad calibrate` on it first",
+            args.model.display()
+        );
+    }
+    let writers = load_writers(&args.writers, &classifier)?;
+    let policy = match args.policy {
+        AdaptPolicy::MisreadDigits => Policy::MisreadDigits,
+        AdaptPolicy::EveryDigit => Policy::EveryDigit,
+    };
+    let ks: Vec<usize> = args.k.clone();
+    // The page's parameters, and others for comparison.
+    let others = [
+        (10.0, 0.05),
+        (10.0, 1.0),
+        (5.0, 0.2),
+        (20.0, 0.2),
+        (40.0, 0.2),
+    ];
+    let candidates =
+        std::iter::once(PARAMS).chain(others.map(|(bandwidth, prior_weight)| Params {
+            bandwidth,
+            prior_weight,
+        }));
+    for params in candidates {
+        let rows = simulate(&classifier, &writers, &ks, policy, params);
+        let failures = target_failures(&rows, 3);
+        let hard: Vec<_> = rows.iter().filter(|r| r.k == 3 && r.before < 0.9).collect();
+        let easy: Vec<_> = rows
+            .iter()
+            .filter(|r| r.k == 3 && r.before > 0.98)
+            .collect();
+        let mean = |v: &[&crate::train::adaptation::AdaptRow],
+                    f: fn(&crate::train::adaptation::AdaptRow) -> f64| {
+            v.iter().map(|r| f(r)).sum::<f64>() / v.len().max(1) as f64
+        };
+        println!(
+            "h² {} κ {}{}: k=3, writers below 90%: {:.1}% -> {:.1}% ({} writers); above 98%: {:.1}% -> {:.1}% ({}); targets {}",
+            params.bandwidth,
+            params.prior_weight,
+            if params == PARAMS { " (the page's)" } else { "" },
+            100.0 * mean(&hard, |r| r.before),
+            100.0 * mean(&hard, |r| r.after),
+            hard.len(),
+            100.0 * mean(&easy, |r| r.before),
+            100.0 * mean(&easy, |r| r.after),
+            easy.len(),
+            if failures.is_empty() { "met".to_string() } else { format!("missed: {}", failures.join("; ")) }
+        );
+    }
+    let rows = simulate(&classifier, &writers, &ks, policy, PARAMS);
+    println!("\n{}", table(&rows, &ks));
+    let wrong = crate::train::adaptation::wrong_correction(&classifier, &writers, PARAMS);
+    let worst = wrong
+        .iter()
+        .map(|(_, before, after)| after - before)
+        .fold(0.0f64, f64::min);
+    let changes: Vec<String> = wrong
+        .iter()
+        .map(|(w, before, after)| format!("{w} {:+.1}", 100.0 * (after - before)))
+        .collect();
+    println!(
+        "one wrong correction (a writer's 3 stored as an 8), change in accuracy on their other digits, points: {} (worst {:+.1})",
+        changes.join(", "),
+        100.0 * worst
+    );
+    if let Some(path) = &args.json {
+        write_atomically(path, &serde_json::to_vec_pretty(&rows)?)?;
+    }
     Ok(())
 }
 

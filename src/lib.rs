@@ -17,6 +17,7 @@ pub mod fingerprint;
 pub mod idx;
 pub mod metrics;
 pub mod onnx;
+pub mod personal;
 pub mod preprocess;
 pub mod saliency;
 pub mod scores;

@@ -108,32 +108,33 @@ impl FeatureModel {
     /// Squared Mahalanobis distance from `features` to the nearest class centre; `None` when
     /// the features do not have the model's width.
     pub fn nearest_distance(&self, features: &[f32]) -> Option<f32> {
+        self.centres
+            .chunks(self.width.max(1))
+            .map(|centre| self.distance(features, centre))
+            .try_fold(f32::INFINITY, |best, d| d.map(|d| best.min(d)))
+    }
+
+    /// Squared Mahalanobis distance `|Lᵀ (a - b)|²` between two feature vectors; `None` when
+    /// either does not have the model's width.
+    pub fn distance(&self, a: &[f32], b: &[f32]) -> Option<f32> {
         let n = self.width;
-        if features.len() != n || self.factor.len() != triangle_len(n) {
+        if a.len() != n || b.len() != n || self.factor.len() != triangle_len(n) {
             return None;
         }
-        let mut diff = vec![0f32; n];
+        // (Lᵀ d)_j = sum over rows i >= j of L[i][j] d_i.
         let mut projected = vec![0f32; n];
-        let mut best = f32::INFINITY;
-        for centre in self.centres.chunks(n) {
-            for ((d, &f), &c) in diff.iter_mut().zip(features).zip(centre) {
-                *d = f - c;
+        let mut offset = 0;
+        for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
+            let di = x - y;
+            for (p, &l) in projected
+                .iter_mut()
+                .zip(&self.factor[offset..offset + i + 1])
+            {
+                *p += l * di;
             }
-            // (Lᵀ d)_j = sum over rows i >= j of L[i][j] d_i.
-            projected.iter_mut().for_each(|p| *p = 0.0);
-            let mut offset = 0;
-            for (i, &di) in diff.iter().enumerate() {
-                for (p, &l) in projected
-                    .iter_mut()
-                    .zip(&self.factor[offset..offset + i + 1])
-                {
-                    *p += l * di;
-                }
-                offset += i + 1;
-            }
-            best = best.min(projected.iter().map(|p| p * p).sum());
+            offset += i + 1;
         }
-        Some(best)
+        Some(projected.iter().map(|p| p * p).sum())
     }
 }
 

@@ -214,3 +214,25 @@ fn occlusion_credits_the_ink_that_made_the_answer() {
     // One run for the image and one per inked square, far fewer than every square.
     assert!(map.runs > 10 && map.runs <= 1 + 13 * 13, "{}", map.runs);
 }
+
+#[test]
+fn three_corrections_lift_hard_writers_and_leave_easy_ones_alone() {
+    use digitpad::personal::PARAMS;
+    use digitpad::train::adaptation::{load_writers, simulate, target_failures, Policy};
+    let classifier = Classifier::from_onnx(MODEL, 50).unwrap();
+    let writers =
+        load_writers(std::path::Path::new("tests/fixtures/writers"), &classifier).unwrap();
+    assert!(writers.len() >= 6);
+    let rows = simulate(&classifier, &writers, &[3], Policy::MisreadDigits, PARAMS);
+    // The set must hold both kinds of writer, or the test proves nothing.
+    assert!(
+        rows.iter().filter(|r| r.before < 0.9).count() >= 2,
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter().filter(|r| r.before > 0.98).count() >= 2,
+        "{rows:?}"
+    );
+    let failures = target_failures(&rows, 3);
+    assert!(failures.is_empty(), "{failures:?}");
+}

@@ -140,7 +140,10 @@ fn max_pool(_: &ParsingContext, node: &NodeProto) -> Built {
 fn cast(_: &ParsingContext, node: &NodeProto) -> Built {
     let to = node.get_attr::<DatumType>("to")?;
     if !to.is_float() {
-        bail!("{}: Cast to {to:?} is not supported (only to floats)", node.name);
+        bail!(
+            "{}: Cast to {to:?} is not supported (only to floats)",
+            node.name
+        );
     }
     Ok((ElementWiseOp(Box::new(CastTo(to)), None).into_hir(), vec![]))
 }

@@ -2,9 +2,11 @@
 //! download, splits), [`augment`], [`model`] (networks as data), [`training`] (the loop),
 //! [`checkpoint`], [`to_onnx`] (trained network to ONNX, checked under tract),
 //! [`calibration`] (confidence and "not a digit" rules fitted after training),
+//! [`adaptation`] (the `adapt-eval` simulation of people correcting the page),
 //! [`evaluation`], [`plots`], [`card`] (the model card) and [`run`], which ties them into the
 //! `train` command. Dependencies run one way: `config` and `model` depend on no other part.
 
+pub mod adaptation;
 pub mod augment;
 pub mod calibration;
 pub mod card;
