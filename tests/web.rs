@@ -276,6 +276,46 @@ async fn a_scribble_is_not_a_digit_and_why_explains_a_digit() {
 }
 
 #[wasm_bindgen_test]
+async fn a_correction_is_kept_and_forgotten() {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage.clear().unwrap();
+    let root = ready_app().await;
+    let seven = common::STROKE_FIXTURES
+        .iter()
+        .find(|f| f.0 == "digit-7")
+        .unwrap()
+        .2;
+    let seven = common::strokes(seven);
+    draw(&root, &seven).await;
+    assert_eq!(text(&root, "prediction"), "7");
+    assert_eq!(attr(&root, "prediction", "data-source"), "model");
+    assert_eq!(attr(&root, "personal-count", "data-count"), "0");
+    // "It was a 1": the same drawing now reads 1, from the person's example, and is stored.
+    click(&root, "correct-1");
+    settle().await;
+    assert_eq!(text(&root, "prediction"), "1");
+    assert_eq!(attr(&root, "prediction", "data-source"), "personal");
+    assert_eq!(attr(&root, "personal-count", "data-count"), "1");
+    let stored = storage
+        .get_item("digitpad-personal-examples")
+        .unwrap()
+        .unwrap();
+    let examples = digitpad::personal::from_text(&stored).unwrap();
+    assert_eq!(examples.len(), 1);
+    assert_eq!(examples[0].label, 1);
+    // Forget: the model's answer again, nothing stored.
+    click(&root, "forget");
+    settle().await;
+    assert_eq!(text(&root, "prediction"), "7");
+    assert_eq!(attr(&root, "prediction", "data-source"), "model");
+    assert_eq!(attr(&root, "personal-count", "data-count"), "0");
+    assert_eq!(
+        storage.get_item("digitpad-personal-examples").unwrap(),
+        None
+    );
+}
+
+#[wasm_bindgen_test]
 async fn corrupt_model_bytes_show_an_error_and_do_not_panic() {
     let mut corrupt = common::MODEL.to_vec();
     corrupt.truncate(corrupt.len() / 3);

@@ -5,6 +5,8 @@ mod bars;
 mod explain;
 mod pad;
 mod page;
+mod personal_panel;
+mod personal_store;
 mod preview;
 mod state;
 mod status;

@@ -14,11 +14,14 @@ use yew::prelude::*;
 use super::bars::Bars;
 use super::explain::{PadSaliency, PreviewSaliency};
 use super::pad::{Drawing, Pad, SharedDrawing};
+use super::personal_panel::PersonalPanel;
+use super::personal_store::PersonalStore;
 use super::preview::Preview;
 use super::state::{Action, AppState, Explained, Shown};
 use super::status::Status;
 use crate::classifier::Classifier;
 use crate::fingerprint::fnv1a_hex;
+use crate::personal::{from_text, Example, Source};
 use crate::preprocess::strokes_to_placed_digit;
 use crate::saliency::occlusion;
 use crate::trust::{top_two, Verdict};
@@ -118,6 +121,7 @@ fn describe(classifier: &Classifier) -> String {
 fn predict(
     drawing: &SharedDrawing,
     classifier: &RefCell<Option<Rc<Classifier>>>,
+    store: &RefCell<PersonalStore>,
     dispatch: &UseReducerDispatcher<AppState>,
 ) {
     let Some(classifier) = classifier.borrow().clone() else {
@@ -134,6 +138,11 @@ fn predict(
     };
     match classifier.classify(&image) {
         Ok(prediction) => dispatch.dispatch(Action::Predicted(Box::new(Shown {
+            answer: store.borrow().personal.adapt(
+                classifier.trust(),
+                &prediction.logits,
+                &prediction.features,
+            ),
             prediction,
             image,
             placement,
@@ -183,17 +192,41 @@ fn schedule_explain(
     *pending.borrow_mut() = Some(frame);
 }
 
+/// Offers `text` as a file download named `name` (a Blob URL on a temporary link).
+fn download(name: &str, text: &str) -> Result<(), String> {
+    let failed = |_| "Your browser would not save the file.".to_string();
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/plain");
+    let blob =
+        web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(failed)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(failed)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let link: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(failed)?
+        .dyn_into()
+        .map_err(|_| "no link element".to_string())?;
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
 /// The big answer and the line under it, by verdict.
 fn answer_text(shown: Option<&Shown>) -> (String, String) {
     let Some(s) = shown else {
         return (String::new(), "Draw a digit".into());
     };
-    let p = &s.prediction;
+    let p = &s.answer;
     let digit = p.digit();
     match p.verdict {
         Verdict::Digit => (
             digit.to_string(),
-            format!("{:.1}% sure", 100.0 * p.confidence()),
+            format!("{:.1}% sure", 100.0 * p.probabilities[digit]),
         ),
         Verdict::Unsure => {
             let (_, runner_up) = top_two(&p.probabilities);
@@ -223,11 +256,13 @@ pub fn app(props: &AppProps) -> Html {
     let pending_explain: Rc<RefCell<Option<AnimationFrame>>> = use_mut_ref(|| None);
     // Mirrors `state.explain` for the callbacks, which are created once.
     let explain_on: Rc<RefCell<bool>> = use_mut_ref(|| false);
+    let store: Rc<RefCell<PersonalStore>> = use_mut_ref(PersonalStore::default);
 
     // Load the model once.
     {
         let dispatch = state.dispatcher();
         let classifier = classifier.clone();
+        let store = store.clone();
         let drawing = drawing.clone();
         let explain_on = explain_on.clone();
         let pending_explain = pending_explain.clone();
@@ -249,10 +284,19 @@ pub fn app(props: &AppProps) -> Html {
                 match loaded {
                     Ok(model) => {
                         let description = describe(&model);
+                        // The person's examples, read by this model.
+                        let kept = PersonalStore::load()
+                            .and_then(|examples| store.borrow_mut().set(examples, &model));
+                        match kept {
+                            Ok(()) => dispatch.dispatch(Action::PersonalChanged(
+                                store.borrow().personal.counts(),
+                            )),
+                            Err(reason) => dispatch.dispatch(Action::Notice(Some(reason))),
+                        }
                         *classifier.borrow_mut() = Some(Rc::new(model));
                         dispatch.dispatch(Action::ModelReady(description));
                         // Anything drawn while the model loaded gets its answer now.
-                        predict(&drawing, &classifier, &dispatch);
+                        predict(&drawing, &classifier, &store, &dispatch);
                         if *explain_on.borrow() {
                             schedule_explain(&drawing, &classifier, &dispatch, &pending_explain);
                         }
@@ -270,18 +314,23 @@ pub fn app(props: &AppProps) -> Html {
         let pending_frame = pending_frame.clone();
         let dispatch = state.dispatcher();
         let pending_explain = pending_explain.clone();
+        let store = store.clone();
         use_callback((), move |_: (), _| {
             // The drawing is changing: an explanation still pending would be of the old one.
             pending_explain.borrow_mut().take();
             if pending_frame.borrow().is_some() {
                 return;
             }
-            let (drawing, classifier, dispatch) =
-                (drawing.clone(), classifier.clone(), dispatch.clone());
+            let (drawing, classifier, dispatch, store) = (
+                drawing.clone(),
+                classifier.clone(),
+                dispatch.clone(),
+                store.clone(),
+            );
             let pending = pending_frame.clone();
             let frame = request_animation_frame(move |_| {
                 pending.borrow_mut().take();
-                predict(&drawing, &classifier, &dispatch);
+                predict(&drawing, &classifier, &store, &dispatch);
             });
             *pending_frame.borrow_mut() = Some(frame);
         })
@@ -295,10 +344,11 @@ pub fn app(props: &AppProps) -> Html {
         let dispatch = state.dispatcher();
         let explain_on = explain_on.clone();
         let pending_explain = pending_explain.clone();
+        let store = store.clone();
         use_callback((), move |_: (), _| {
             pending_frame.borrow_mut().take();
             dispatch.dispatch(Action::StrokesDrawn(drawing.borrow().strokes.len()));
-            predict(&drawing, &classifier, &dispatch);
+            predict(&drawing, &classifier, &store, &dispatch);
             if *explain_on.borrow() {
                 schedule_explain(&drawing, &classifier, &dispatch, &pending_explain);
             }
@@ -312,6 +362,7 @@ pub fn app(props: &AppProps) -> Html {
         let dispatch = state.dispatcher();
         let explain_on = explain_on.clone();
         let pending_explain = pending_explain.clone();
+        let store = store.clone();
         Rc::new(move |undo: bool| {
             pending_frame.borrow_mut().take();
             pending_explain.borrow_mut().take();
@@ -326,7 +377,7 @@ pub fn app(props: &AppProps) -> Html {
             let n = drawing.borrow().strokes.len();
             dispatch.dispatch(Action::Edited(n));
             if n > 0 {
-                predict(&drawing, &classifier, &dispatch);
+                predict(&drawing, &classifier, &store, &dispatch);
                 if *explain_on.borrow() {
                     schedule_explain(&drawing, &classifier, &dispatch, &pending_explain);
                 }
@@ -347,6 +398,73 @@ pub fn app(props: &AppProps) -> Html {
                 schedule_explain(&drawing, &classifier, &dispatch, &pending_explain);
             } else {
                 pending_explain.borrow_mut().take();
+            }
+        })
+    };
+    // The person's examples changed: keep them, tell the page, read the drawing again.
+    let set_examples = {
+        let drawing = drawing.clone();
+        let classifier = classifier.clone();
+        let store = store.clone();
+        let dispatch = state.dispatcher();
+        Rc::new(move |examples: Vec<Example>, notice: Option<String>| {
+            let Some(model) = classifier.borrow().clone() else {
+                return;
+            };
+            let set = store.borrow_mut().set(examples, &model);
+            let saved = set.and_then(|()| store.borrow().save());
+            dispatch.dispatch(Action::PersonalChanged(store.borrow().personal.counts()));
+            dispatch.dispatch(Action::Notice(match saved {
+                Ok(()) => notice,
+                Err(reason) => Some(reason),
+            }));
+            predict(&drawing, &classifier, &store, &dispatch);
+        })
+    };
+    let on_correct = {
+        let set_examples = set_examples.clone();
+        let store = store.clone();
+        let image = state.shown.as_ref().map(|s| s.image.clone());
+        Callback::from(move |digit: u8| {
+            if let Some(image) = image.clone() {
+                let mut examples = store.borrow().examples.clone();
+                examples.push(Example {
+                    label: digit,
+                    image,
+                });
+                set_examples(examples, None);
+            }
+        })
+    };
+    let on_forget = {
+        let set_examples = set_examples.clone();
+        Callback::from(move |()| {
+            set_examples(Vec::new(), Some("Forgot every example.".into()));
+        })
+    };
+    let on_export = {
+        let store = store.clone();
+        let dispatch = state.dispatcher();
+        Callback::from(move |()| {
+            if let Err(reason) = download("digitpad-examples.txt", &store.borrow().export_text()) {
+                dispatch.dispatch(Action::Notice(Some(reason)));
+            }
+        })
+    };
+    let on_import = {
+        let set_examples = set_examples.clone();
+        let store = store.clone();
+        let dispatch = state.dispatcher();
+        Callback::from(move |text: Result<String, String>| {
+            match text.and_then(|t| from_text(&t).map_err(|e| format!("Not an examples file: {e}")))
+            {
+                Ok(imported) => {
+                    let n = imported.len();
+                    let mut examples = store.borrow().examples.clone();
+                    examples.extend(imported);
+                    set_examples(examples, Some(format!("Imported {n} examples.")));
+                }
+                Err(reason) => dispatch.dispatch(Action::Notice(Some(reason))),
             }
         })
     };
@@ -393,7 +511,8 @@ pub fn app(props: &AppProps) -> Html {
     let shown = state.shown.as_ref();
     let empty = state.strokes == 0 && shown.is_none();
     let (answer, note) = answer_text(shown);
-    let verdict = shown.map(|s| s.prediction.verdict);
+    let verdict = shown.map(|s| s.answer.verdict);
+    let source = shown.map(|s| s.answer.source);
     let explained = state.current_explanation();
     let saliency = explained.map(|e| e.saliency.clone());
     let placement = shown.map(|s| s.placement);
@@ -430,11 +549,19 @@ pub fn app(props: &AppProps) -> Html {
                         data-testid="prediction"
                         data-strokes={shown.map_or(0, |s| s.strokes).to_string()}
                         data-verdict={verdict.map(|v| v.as_str())}
-                        data-confidence={shown.map(|s| format!("{:.4}", s.prediction.confidence()))}
+                        data-source={source.map(|s| s.as_str())}
+                        data-confidence={shown.map(|s| format!("{:.4}", s.answer.probabilities[s.answer.digit()]))}
                         aria-label="Predicted digit">
                         { answer }
                     </div>
-                    <div class="confidence" data-testid="verdict-note">{ note }</div>
+                    <div class="confidence" data-testid="verdict-note">
+                        { note }
+                        if source == Some(Source::Personal) {
+                            <span class="badge" data-testid="personal-badge"
+                                title="Read with the examples you corrected">
+                                { "from your examples" }</span>
+                        }
+                    </div>
                     <figure class="model-view">
                         <div class="preview-stack">
                             <Preview image={shown.map(|s| s.image.clone())} />
@@ -460,7 +587,24 @@ pub fn app(props: &AppProps) -> Html {
                             e.saliency.runs, e.ms) }
                     </p>
                 }
-                <Bars probabilities={shown.map(|s| s.prediction.probabilities)} />
+                if shown.is_some() {
+                    <div class="correct" role="group" aria-label="Correct the answer">
+                        <span class="correct-label">{ "Not right? It was" }</span>
+                        { for (0..10u8).map(|d| {
+                            let on_correct = on_correct.clone();
+                            html! {
+                                <button type="button" class="correct-digit"
+                                    data-testid={format!("correct-{d}")}
+                                    aria-label={format!("It was a {d}")}
+                                    onclick={Callback::from(move |_: MouseEvent| on_correct.emit(d))}>
+                                    { d }</button>
+                            }
+                        }) }
+                    </div>
+                }
+                <Bars probabilities={shown.map(|s| s.answer.probabilities)} />
+                <PersonalPanel counts={state.personal} notice={state.notice.clone()}
+                    on_forget={on_forget} on_export={on_export} on_import={on_import} />
             </section>
         </main>
     }

@@ -7,7 +7,8 @@ use std::rc::Rc;
 use yew::Reducible;
 
 use crate::classifier::Prediction;
-use crate::digit::DigitImage;
+use crate::digit::{DigitImage, CLASSES};
+use crate::personal::Adapted;
 use crate::preprocess::Placement;
 use crate::saliency::Saliency;
 
@@ -38,6 +39,8 @@ impl ModelStatus {
 pub struct Shown {
     /// The model's answer.
     pub prediction: Prediction,
+    /// The answer shown: the model's, after the person's examples had their say.
+    pub answer: Adapted,
     /// Exactly the image fed to the model.
     pub image: DigitImage,
     /// Where the drawing landed in that image (to map the explanation back onto the pad).
@@ -64,6 +67,10 @@ pub struct AppState {
     pub explain: bool,
     /// The explanation of the answer on show, once computed (it follows the answer).
     pub saliency: Option<Explained>,
+    /// The person's examples kept in this browser, per digit.
+    pub personal: [usize; CLASSES],
+    /// A line about the examples (an import, a failure to save).
+    pub notice: Option<String>,
 }
 
 /// An explanation and the drawing it explains.
@@ -97,6 +104,8 @@ impl Default for AppState {
             revision: 0,
             explain: false,
             saliency: None,
+            personal: [0; CLASSES],
+            notice: None,
         }
     }
 }
@@ -117,6 +126,10 @@ pub enum Action {
     ToggleExplain,
     /// An explanation was computed.
     Explained(Box<Explained>),
+    /// The person's examples changed: how many there are now, per digit.
+    PersonalChanged([usize; CLASSES]),
+    /// A line about the examples, or none.
+    Notice(Option<String>),
 }
 
 impl Reducible for AppState {
@@ -139,6 +152,8 @@ impl Reducible for AppState {
             }
             Action::ToggleExplain => next.explain = !next.explain,
             Action::Explained(explained) => next.saliency = Some(*explained),
+            Action::PersonalChanged(counts) => next.personal = counts,
+            Action::Notice(notice) => next.notice = notice,
             Action::StrokesDrawn(n) => next.strokes = n,
             Action::Edited(n) => {
                 next.strokes = n;

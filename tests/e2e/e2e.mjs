@@ -90,6 +90,7 @@ async function prediction(page) {
     digit: (await el.textContent()).trim(),
     strokes: await el.getAttribute("data-strokes"),
     verdict: await el.getAttribute("data-verdict"),
+    source: await el.getAttribute("data-source"),
     confidence: Number(await el.getAttribute("data-confidence")),
   };
 }
@@ -196,6 +197,38 @@ async function main() {
     check((await saliency.getAttribute("data-digit")) === (await prediction(page)).digit, "saliency follows the crossed 7's answer");
     await page.click('[data-testid="explain"]');
     check((await saliency.getAttribute("data-state")) === "off", "Why? again hides the overlay");
+
+    // Learns your handwriting: a European 1 (long flag) that the model reads as 7.
+    const personalCount = async () => Number(await page.locator('[data-testid="personal-count"]').getAttribute("data-count"));
+    const drawOne = async (name) => {
+      await clearPad(page);
+      const strokes = await readStrokes(name, "writers/w03");
+      await drawWithMouse(page, strokes);
+      await waitForStrokes(page, strokes.length);
+      return prediction(page);
+    };
+    let p1 = await drawOne("0-1");
+    check(p1.digit === "7" && p1.source === "model", `a long-flagged 1 is read as ${p1.digit} by the model (${p1.source})`);
+    check((await personalCount()) === 0, "no personal examples yet");
+    await page.click('[data-testid="correct-1"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="prediction"]').textContent.trim() === "1", null, { timeout: 5000 });
+    check((await personalCount()) === 1, "the correction is kept (1 example)");
+    p1 = await drawOne("1-1");
+    check(p1.digit === "1" && p1.source === "personal", `the same hand's next 1 reads ${p1.digit} (${p1.source})`);
+    check(await page.locator('[data-testid="personal-badge"]').isVisible(), "the answer says it came from your examples");
+    await page.screenshot({ path: join(shots, "personal.png") });
+    await page.reload();
+    await waitReady(page);
+    check((await personalCount()) === 1, "after a reload the example is still there");
+    p1 = await drawOne("2-1");
+    check(p1.digit === "1" && p1.source === "personal", `after a reload a 1 in that hand reads ${p1.digit} (${p1.source})`);
+    const clear7 = await drawOne("0-7");
+    check(clear7.digit === "7", `that writer's 7 still reads ${clear7.digit}`);
+    await page.click('[data-testid="personal"] summary');
+    await page.click('[data-testid="forget"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="personal-count"]').dataset.count === "0", null, { timeout: 5000 });
+    p1 = await drawOne("2-1");
+    check(p1.digit === "7" && p1.source === "model", `after Forget the model's answer is back (${p1.digit}, ${p1.source})`);
 
     // Undo removes the last stroke (the 4's upright) and the answer follows; Clear empties.
     await clearPad(page);
