@@ -220,7 +220,7 @@ pub fn model_card(
     eval: &EvalFile,
     parity: &ParityReport,
     command: &str,
-    trust: &TrustReport,
+    trust: Option<&TrustReport>,
 ) -> String {
     use std::fmt::Write;
     let spec = config.architecture.spec();
@@ -344,7 +344,17 @@ pub fn model_card(
         .collect();
     errors.sort_by(|a, b| b.cmp(a));
     let _ = writeln!(s);
-    s.push_str(&trust_section(trust));
+    match trust {
+        Some(trust) => s.push_str(&trust_section(trust)),
+        None => {
+            let _ = writeln!(
+                s,
+                "{TRUST_HEADING}\n\nNone: this run had no validation split to fit them on. \
+                 Probabilities are the plain softmax; every answer is a digit unless two are \
+                 close.\n"
+            );
+        }
+    }
     let _ = writeln!(s, "## Known weaknesses\n");
     let listed: Vec<String> = errors
         .iter()
