@@ -111,8 +111,9 @@ impl Classifier {
     /// Parses ONNX bytes and optimizes the graph for batches of `batch` images, without the
     /// warm-up run (the page times the two apart).
     pub fn prepare(bytes: &[u8], batch: usize) -> Result<Self, ClassifierError> {
-        let proto =
+        let mut proto =
             ModelProto::decode(bytes).map_err(|e| ClassifierError::Decode(e.to_string()))?;
+        crate::onnx::inline_half_weights(&mut proto);
         let metadata = proto
             .metadata_props
             .iter()

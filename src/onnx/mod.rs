@@ -5,6 +5,56 @@
 
 pub mod ops;
 
+use tract_onnx::pb::{tensor_proto::DataType, ModelProto};
+
+/// Undoes the exporter's float16 storage before tract sees the model: each `Cast` to float32
+/// of a float16 initializer becomes a float32 initializer under the cast's output name, and
+/// the cast goes. The network then loads as it was trained (with the rounded weights), and
+/// tract has no casts to fold while it optimizes (a few milliseconds of the page's start-up,
+/// measured). Other runtimes read the file as written, casts included. Returns how many
+/// initializers were widened.
+pub fn inline_half_weights(model: &mut ModelProto) -> usize {
+    use tract_onnx::prelude::f16;
+    let Some(graph) = model.graph.as_mut() else {
+        return 0;
+    };
+    let mut widened = 0;
+    let nodes = std::mem::take(&mut graph.node);
+    for node in nodes {
+        let to_float = node.op_type == "Cast"
+            && node
+                .attribute
+                .iter()
+                .any(|a| a.name == "to" && a.i == DataType::Float as i64);
+        let source = match (to_float, node.input.as_slice(), node.output.as_slice()) {
+            (true, [input], [_]) => graph.initializer.iter().position(|t| {
+                &t.name == input
+                    && t.data_type == DataType::Float16 as i32
+                    && t.raw_data.len() % 2 == 0
+            }),
+            _ => None,
+        };
+        let Some(index) = source else {
+            graph.node.push(node);
+            continue;
+        };
+        let tensor = &mut graph.initializer[index];
+        tensor.raw_data = tensor
+            .raw_data
+            .chunks_exact(2)
+            .flat_map(|b| {
+                f16::from_bits(u16::from_le_bytes([b[0], b[1]]))
+                    .to_f32()
+                    .to_le_bytes()
+            })
+            .collect();
+        tensor.data_type = DataType::Float as i32;
+        tensor.name.clone_from(&node.output[0]);
+        widened += 1;
+    }
+    widened
+}
+
 /// ONNX node attributes, built the one way the writer writes them and the reader's tests
 /// read them.
 #[cfg(any(test, not(target_arch = "wasm32")))]

@@ -508,6 +508,17 @@ mod tests {
             assert!((x - y).abs() < 1e-3, "{:?} vs {:?}", a.logits, b.logits);
         }
         assert!(half.len() < reference.len() * 6 / 10);
+        // What the classifier loads: the casts gone, float32 weights under their own names.
+        let mut inlined = ModelProto::decode(half.as_slice()).unwrap();
+        assert_eq!(crate::onnx::inline_half_weights(&mut inlined), 2);
+        let graph = inlined.graph.as_ref().unwrap();
+        assert!(graph.node.iter().all(|n| n.op_type != "Cast"));
+        let names: Vec<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["l1_weight", "l1_bias"]);
+        assert!(graph
+            .initializer
+            .iter()
+            .all(|t| t.data_type == DataType::Float as i32));
     }
 
     #[test]
