@@ -269,12 +269,14 @@ mod tests {
     use super::*;
     use crate::trust::FeatureModel;
 
-    /// Two features; class c's centre at (c, 0); identity covariance.
+    /// Two features; class c's centre at (40 c, 0); identity covariance (distances on the
+    /// scale of the real features: the same digit in one hand within ~10, other digits ~100
+    /// and more).
     fn trust() -> Trust {
         Trust {
             features: Some(FeatureModel {
                 width: 2,
-                centres: (0..CLASSES).flat_map(|c| [c as f32 * 4.0, 0.0]).collect(),
+                centres: (0..CLASSES).flat_map(|c| [c as f32 * 40.0, 0.0]).collect(),
                 factor: vec![1.0, 0.0, 1.0],
             }),
             not_digit: vec![(crate::trust::Method::ClassDistance, -8.0)],
@@ -296,7 +298,7 @@ mod tests {
     #[test]
     fn no_examples_is_the_model() {
         let t = trust();
-        let f = [8.3, 0.4];
+        let f = [83.0, 4.0];
         let a = Personal::default().adapt(&t, &logits(&f), &f);
         assert_eq!(a.probabilities, t.probabilities(&logits(&f)));
         assert_eq!((a.digit(), a.source), (2, Source::Model));
@@ -305,16 +307,22 @@ mod tests {
     #[test]
     fn an_example_pulls_what_is_near_it_and_leaves_the_rest() {
         let t = trust();
-        // The person's 7 lies at (9, 3): the model reads it as 2 (centre (8, 0)).
-        let mine = [9.0, 3.0];
+        // The person's 7 lies at (85, 12): the model reads it as 2 (centre (80, 0)), and its
+        // own test calls it "not a digit" (far from every centre).
+        let mine = [85.0, 12.0];
         assert_eq!(argmax(&logits(&mine)), 2);
         let personal = Personal::new(vec![(7, mine.to_vec())], PARAMS);
-        let again = [9.2, 2.9];
+        let again = [86.0, 11.5];
+        assert_eq!(t.verdict(&logits(&again), &again), Verdict::NotDigit);
         let a = personal.adapt(&t, &logits(&again), &again);
         assert_eq!((a.digit(), a.source), (7, Source::Personal));
-        assert_eq!(a.verdict, Verdict::Digit);
+        assert_eq!(
+            a.verdict,
+            Verdict::Digit,
+            "vouched for by the person's example"
+        );
         // A clear 2 and a clear 7 stay what they were.
-        for (f, digit) in [([8.0, 0.0], 2), ([28.0, 0.0], 7)] {
+        for (f, digit) in [([80.0, 0.0], 2), ([280.0, 0.0], 7)] {
             let a = personal.adapt(&t, &logits(&f), &f);
             assert_eq!((a.digit(), a.source), (digit, Source::Model), "{f:?}");
         }
