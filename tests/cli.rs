@@ -43,6 +43,43 @@ fn fixture_data_dir() -> tempfile::TempDir {
 }
 
 #[test]
+fn adapt_eval_reports_each_writer_and_the_targets() {
+    let output = digitpad()
+        .args(["adapt-eval", "--k", "1,3"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_succeeded(&output);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("(the page's)") && text.contains("targets met"),
+        "{text}"
+    );
+    assert!(text.contains("| w07 |") && text.contains("k=3"), "{text}");
+    assert!(text.contains("one wrong correction"), "{text}");
+}
+
+#[test]
+fn predict_says_not_a_digit_for_a_scribble() {
+    let output = digitpad()
+        .arg("predict")
+        .arg(repo("model/digitnet.onnx"))
+        .arg(repo("tests/fixtures/nondigits/scribble-zigzag-11.strokes"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_succeeded(&output);
+    let line = String::from_utf8_lossy(&output.stdout);
+    let json: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(json["verdict"], "not-digit", "{line}");
+    assert_eq!(
+        json["features"].as_array().map(Vec::len),
+        Some(48),
+        "{line}"
+    );
+}
+
+#[test]
 fn every_command_has_help() {
     for command in [
         vec![],
@@ -50,6 +87,8 @@ fn every_command_has_help() {
         vec!["eval"],
         vec!["predict"],
         vec!["export"],
+        vec!["calibrate"],
+        vec!["adapt-eval"],
         vec!["bench"],
     ] {
         let output = digitpad().args(&command).arg("--help").output().unwrap();
