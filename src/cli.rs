@@ -537,8 +537,18 @@ fn calibrate(args: CalibrateArgs) -> Result<()> {
         }
         sets
     };
-    let (calibrated, report) = calibrate_model(&bytes, &validation, &test, &drawings)
+    let (calibrated, mut report) = calibrate_model(&bytes, &validation, &test, &drawings)
         .with_context(|| format!("calibrating {}", args.model.display()))?;
+    let out = args.model.parent().unwrap_or(Path::new("."));
+    if report.weights.converted == 0 {
+        // The weights were float16 already: what the conversion changed was measured when it
+        // was made, and the model folder's calibration.json still says it.
+        let earlier: Option<crate::train::calibration::TrustReport> =
+            read_json(&out.join("calibration.json"), "a calibration report").ok();
+        if let Some(earlier) = earlier.filter(|e| e.weights.converted > 0) {
+            report.weights = earlier.weights;
+        }
+    }
     println!("{}", report.to_table());
     let name = args
         .model
@@ -546,7 +556,6 @@ fn calibrate(args: CalibrateArgs) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let (eval, _) = evaluate_onnx(&calibrated, &name, args.data.dataset, &test)?;
-    let out = args.model.parent().unwrap_or(Path::new("."));
     write_atomically(&args.model, &calibrated)?;
     write_atomically(
         &out.join("metrics.json"),
