@@ -409,6 +409,9 @@ pub fn app(props: &AppProps) -> Html {
         let dispatch = state.dispatcher();
         Rc::new(move |examples: Vec<Example>, notice: Option<String>| {
             let Some(model) = classifier.borrow().clone() else {
+                dispatch.dispatch(Action::Notice(Some(
+                    "The model is still loading: try again in a moment.".into(),
+                )));
                 return;
             };
             let set = store.borrow_mut().set(examples, &model);

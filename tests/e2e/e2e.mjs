@@ -225,10 +225,22 @@ async function main() {
     const clear7 = await drawOne("0-7");
     check(clear7.digit === "7", `that writer's 7 still reads ${clear7.digit}`);
     await page.click('[data-testid="personal"] summary');
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click('[data-testid="export"]')]);
+    const exported = await download.path();
+    const exportedText = await readFile(exported, "utf8");
+    check(exportedText.startsWith("digitpad personal examples 1\n1 "), "Export downloads the example as a text file");
+    const countIs = (n) =>
+      page.waitForFunction((n) => document.querySelector('[data-testid="personal-count"]').dataset.count === n, String(n), { timeout: 5000 });
     await page.click('[data-testid="forget"]');
-    await page.waitForFunction(() => document.querySelector('[data-testid="personal-count"]').dataset.count === "0", null, { timeout: 5000 });
+    await countIs(0);
     p1 = await drawOne("2-1");
     check(p1.digit === "7" && p1.source === "model", `after Forget the model's answer is back (${p1.digit}, ${p1.source})`);
+    await page.setInputFiles('[data-testid="import"]', exported);
+    await countIs(1);
+    p1 = await drawOne("3-1");
+    check(p1.digit === "1" && p1.source === "personal", `Import brings the example back: a 1 in that hand reads ${p1.digit} (${p1.source})`);
+    await page.click('[data-testid="forget"]');
+    await countIs(0);
 
     // Undo removes the last stroke (the 4's upright) and the answer follows; Clear empties.
     await clearPad(page);
