@@ -191,10 +191,13 @@ fn number(key: &'static str, text: &str) -> Result<f32, TrustError> {
 }
 
 fn numbers(key: &'static str, text: &str, count: usize) -> Result<Vec<f32>, TrustError> {
-    let values = text
-        .split_whitespace()
-        .map(|t| number(key, t))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut values = Vec::with_capacity(count);
+    for word in text.split_ascii_whitespace() {
+        match quick_decimal(word) {
+            Some(v) => values.push(v),
+            None => values.push(number(key, word)?),
+        }
+    }
     if values.len() != count {
         return Err(TrustError {
             key,
@@ -202,6 +205,66 @@ fn numbers(key: &'static str, text: &str, count: usize) -> Result<Vec<f32>, Trus
         });
     }
     Ok(values)
+}
+
+/// Parses the short decimals this module writes (`-1.234e-5`: at most 9 significant digits,
+/// a small exponent) without the general parser, which is slow the first time it runs in
+/// the page (the model's rules hold about 1,700 numbers, read once per page load). Computed
+/// in f64 and rounded once to f32; a test checks it against `str::parse` on a million values.
+/// `None` for anything else, which the general parser then reads.
+fn quick_decimal(text: &str) -> Option<f32> {
+    const POWERS: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let bytes = text.as_bytes();
+    let negative = bytes.first() == Some(&b'-');
+    let mut i = usize::from(negative);
+    let (mut mantissa, mut digits, mut fraction) = (0u64, 0u32, 0i32);
+    let mut seen_point = false;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                digits += 1;
+                fraction += i32::from(seen_point);
+            }
+            b'.' if !seen_point => seen_point = true,
+            _ => break,
+        }
+        i += 1;
+    }
+    if digits == 0 || digits > 9 {
+        return None;
+    }
+    let mut exponent = 0i32;
+    if i < bytes.len() {
+        if bytes[i] != b'e' && bytes[i] != b'E' {
+            return None;
+        }
+        i += 1;
+        let negative_exponent = bytes.get(i) == Some(&b'-');
+        i += usize::from(negative_exponent);
+        let start = i;
+        while let Some(&b) = bytes.get(i).filter(|b| b.is_ascii_digit() && i - start < 3) {
+            exponent = exponent * 10 + i32::from(b - b'0');
+            i += 1;
+        }
+        if i == start || i != bytes.len() {
+            return None;
+        }
+        if negative_exponent {
+            exponent = -exponent;
+        }
+    }
+    let scale = exponent - fraction;
+    let power = *POWERS.get(usize::try_from(scale.unsigned_abs()).ok()?)?;
+    let value = if scale >= 0 {
+        mantissa as f64 * power
+    } else {
+        mantissa as f64 / power
+    } as f32;
+    Some(if negative { -value } else { value })
 }
 
 /// Numbers as metadata text: shortest round-trip form in exponent notation, space-separated.
@@ -478,6 +541,46 @@ mod tests {
         assert!(err.reason.contains("pairs"), "{err}");
         let err = Trust::from_metadata(get, 3).unwrap_err();
         assert_eq!(err.key, CLASS_CENTRES_KEY, "{err}");
+    }
+
+    #[test]
+    fn quick_decimals_read_what_the_general_parser_reads() {
+        // Random f32s of every magnitude the rules hold, written as this module writes them.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut checked = 0;
+        for _ in 0..1_000_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let value = f32::from_bits((state >> 32) as u32);
+            if !value.is_finite() || value.abs() < 1e-12 || value.abs() > 1e12 {
+                continue;
+            }
+            for text in [format!("{value:e}"), value.to_string()] {
+                if let Some(quick) = quick_decimal(&text) {
+                    let general: f32 = text.parse().unwrap();
+                    assert_eq!(quick.to_bits(), general.to_bits(), "{text}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
+        for text in ["1.5e3", "-2.25e-4", "0.125", "7", "-0.0"] {
+            assert_eq!(quick_decimal(text), text.parse().ok(), "{text}");
+        }
+        for text in [
+            "",
+            "-",
+            "1e",
+            "1.2.3",
+            "abc",
+            "1e-",
+            "1.5x",
+            "12345678901",
+            "1e400",
+        ] {
+            assert_eq!(quick_decimal(text), None, "{text}");
+        }
     }
 
     #[test]
