@@ -582,6 +582,9 @@ pub fn app(props: &AppProps) -> Html {
                 </div>
                 if let Some(e) = explained {
                     <p class="why-legend" data-testid="why-legend">
+                        if shown.is_some_and(|s| s.answer.digit() != e.saliency.digit) {
+                            { format!("The model alone reads {}: ", e.saliency.digit) }
+                        }
                         <span class="for-answer">{ format!("ink for {}", e.saliency.digit) }</span>
                         { " · " }
                         <span class="for-runner-up">

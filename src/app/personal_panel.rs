@@ -57,7 +57,7 @@ pub fn personal_panel(props: &PersonalPanelProps) -> Html {
         .iter()
         .enumerate()
         .filter(|(_, &n)| n > 0)
-        .map(|(d, n)| format!("{d}: {n}"))
+        .map(|(d, n)| format!("{d} ×{n}"))
         .collect();
     html! {
         <details class="personal" data-testid="personal">
@@ -76,7 +76,7 @@ pub fn personal_panel(props: &PersonalPanelProps) -> Html {
                    in this browser only (never sent) and drawings like it are read your way." }
             </p>
             if !per_digit.is_empty() {
-                <p class="personal-counts">{ per_digit.join(" · ") }</p>
+                <p class="personal-counts">{ format!("Kept: {}", per_digit.join(" · ")) }</p>
             }
             if let Some(notice) = &props.notice {
                 <p class="personal-notice" role="status">{ notice }</p>
