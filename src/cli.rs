@@ -12,7 +12,6 @@ use clap::{Args, Parser, Subcommand};
 use crate::classifier::Classifier;
 use crate::files::write_atomically;
 use crate::preprocess::{self, GrayImage};
-use crate::strokes::parse_strokes;
 use crate::train::augment::Augmentation;
 use crate::train::checkpoint;
 use crate::train::config::{OptimizerKind, Schedule, TrainConfig};
@@ -394,11 +393,7 @@ fn eval(args: EvalArgs) -> Result<()> {
 fn load_input(path: &Path) -> Result<DigitImage> {
     let is_strokes = path.extension().is_some_and(|e| e == "strokes");
     if is_strokes {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let strokes = parse_strokes(&text).with_context(|| format!("{}", path.display()))?;
-        return preprocess::strokes_to_digit(&strokes)
-            .with_context(|| format!("{}: no points to draw", path.display()));
+        return crate::files::read_drawing(path);
     }
     let img = image::ImageReader::open(path)
         .with_context(|| format!("opening {}", path.display()))?

@@ -1,12 +1,15 @@
 //! Writing files safely and fingerprinting them (native only): every file the trainer and
 //! the CLI produce (models, metrics, checkpoints, downloads) goes through
-//! [`write_atomically`], and every checksum through [`sha256_hex`].
+//! [`write_atomically`], and every checksum through [`sha256_hex`]. Drawings saved as
+//! `.strokes` files are read into the model's image by [`read_drawing`].
 
 use std::fs;
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+
+use crate::digit::DigitImage;
 use sha2::{Digest, Sha256};
 
 /// SHA-256 of `bytes` in lower-case hex.
@@ -45,6 +48,17 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| e.error)
         .with_context(|| format!("replacing {}", path.display()))?;
     Ok(())
+}
+
+/// Reads a `.strokes` file (the format of [`crate::strokes::parse_strokes`]) and renders it
+/// the MNIST way ([`crate::preprocess::strokes_to_digit`]); errors name the file and what was
+/// wrong (unreadable, malformed at a line, or empty).
+pub fn read_drawing(path: &Path) -> Result<DigitImage> {
+    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let strokes =
+        crate::strokes::parse_strokes(&text).with_context(|| format!("{}", path.display()))?;
+    crate::preprocess::strokes_to_digit(&strokes)
+        .with_context(|| format!("{}: no points to draw", path.display()))
 }
 
 #[cfg(test)]

@@ -12,9 +12,8 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::classifier::{Classifier, Prediction};
+use crate::files::read_drawing;
 use crate::personal::{Params, Personal};
-use crate::preprocess::strokes_to_digit;
-use crate::strokes::parse_strokes;
 
 /// One writer's drawings: `(n, digit, prediction)`, `n` the drawing's number among that
 /// writer's drawings of that digit.
@@ -54,13 +53,7 @@ pub fn load_writers(dir: &Path, classifier: &Classifier) -> Result<Vec<Writer>> 
             let Some((n, digit)) = parsed else {
                 bail!("{}: expected a name `<n>-<digit>.strokes`", path.display());
             };
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let strokes = parse_strokes(&text).with_context(|| format!("{}", path.display()))?;
-            images.push(
-                strokes_to_digit(&strokes)
-                    .with_context(|| format!("{}: no points to draw", path.display()))?,
-            );
+            images.push(read_drawing(&path)?);
             meta.push((n, digit));
         }
         if images.is_empty() {

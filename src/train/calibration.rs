@@ -21,15 +21,14 @@ use tract_onnx::pb::{ModelProto, StringStringEntryProto};
 
 use crate::classifier::{Classifier, Prediction};
 use crate::digit::{DigitImage, CLASSES};
+use crate::files::read_drawing;
 use crate::idx::LabeledImages;
 use crate::metrics::{
     calibration_bins, expected_calibration_error, negative_log_likelihood, CalibrationBin,
     CALIBRATION_BINS,
 };
 use crate::onnx::writer::{store_weights_as_f16, upgrade_outputs, OUTPUTS_DOC};
-use crate::preprocess::strokes_to_digit;
 use crate::scores::softmax;
-use crate::strokes::parse_strokes;
 use crate::trust::{FeatureModel, Method, Trust, Verdict, DEFAULT_UNSURE_MARGIN};
 
 /// The share of validation digits that must keep a digit verdict (not "not a digit", not
@@ -74,11 +73,7 @@ pub fn load_drawings(dir: &Path, labelled: bool) -> Result<Drawings> {
     let mut images = Vec::new();
     let mut labels = Vec::new();
     for path in &paths {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let strokes = parse_strokes(&text).with_context(|| format!("{}", path.display()))?;
-        let image = strokes_to_digit(&strokes)
-            .with_context(|| format!("{}: no points to draw", path.display()))?;
+        let image = read_drawing(path)?;
         if labelled {
             let digit = path
                 .file_stem()
