@@ -20,7 +20,7 @@
 
 use crate::digit::{DigitImage, CLASSES, PIXELS};
 use crate::scores::argmax;
-use crate::trust::{top_two, Trust, Verdict};
+use crate::trust::{Trust, Verdict};
 
 /// How the examples are weighed against the model.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -212,13 +212,13 @@ impl Personal {
     /// the model's answer.
     pub fn adapt(&self, trust: &Trust, logits: &[f32; CLASSES], features: &[f32]) -> Adapted {
         let model = trust.probabilities(logits);
-        let model_answer = Adapted {
+        let model_answer = || Adapted {
             probabilities: model,
             verdict: trust.verdict(logits, features),
             source: Source::Model,
         };
         let Some(feature_model) = trust.features.as_ref() else {
-            return model_answer;
+            return model_answer();
         };
         let mut votes = [0f32; CLASSES];
         for (digit, example) in &self.examples {
@@ -228,7 +228,7 @@ impl Personal {
         }
         let total: f32 = votes.iter().sum();
         if total <= 0.0 {
-            return model_answer;
+            return model_answer();
         }
         let weight = total / (total + self.params.prior_weight.max(1e-6));
         let mut probabilities = [0f32; CLASSES];
@@ -236,7 +236,7 @@ impl Personal {
             *p = (1.0 - weight) * m + weight * v / total;
         }
         let digit = argmax(&probabilities);
-        let unsure = is_unsure(&probabilities, trust.unsure_margin);
+        let unsure = trust.is_unsure_probabilities(&probabilities);
         // Mostly the person's own examples of the answer: a digit, whatever the model's
         // "not a digit" test says of the drawing on its own.
         let vouched = weight * votes[digit] / total >= 0.5;
@@ -257,11 +257,6 @@ impl Personal {
             },
         }
     }
-}
-
-fn is_unsure(p: &[f32; CLASSES], margin: f32) -> bool {
-    let (best, runner_up) = top_two(p);
-    p[best] - p[runner_up] < margin
 }
 
 #[cfg(test)]

@@ -405,8 +405,13 @@ impl Trust {
 
     /// Whether the two best digits are within the "not sure" margin.
     pub fn is_unsure(&self, logits: &[f32; CLASSES]) -> bool {
-        let p = self.probabilities(logits);
-        let (best, runner_up) = top_two(&p);
+        self.is_unsure_probabilities(&self.probabilities(logits))
+    }
+
+    /// Whether the two best of these probabilities are within the "not sure" margin (for
+    /// probabilities that are not the model's alone, e.g. [`crate::personal`]'s).
+    pub fn is_unsure_probabilities(&self, p: &[f32; CLASSES]) -> bool {
+        let (best, runner_up) = top_two(p);
         p[best] - p[runner_up] < self.unsure_margin
     }
 
