@@ -9,8 +9,9 @@
 //! model that answered, and blanking ink is what a person would do to test "what if this
 //! stroke were not there". Blank squares are skipped, so the cost is one run per inked square.
 
-use crate::classifier::{Classifier, ClassifierError};
+use crate::classifier::{Classifier, ClassifierError, Prediction};
 use crate::digit::{DigitImage, PIXELS, SIDE};
+use crate::trust::top_two;
 
 /// Side of the blanked square, in pixels (about a pen width and a half).
 pub const PATCH: usize = 4;
@@ -46,49 +47,58 @@ pub fn occlusion(
     digit: usize,
     runner_up: usize,
 ) -> Result<Saliency, ClassifierError> {
+    occlusion_by(classifier, image, |_| (digit, runner_up))
+}
+
+/// The occlusion map of the model's own answer for `image` against its runner-up (what the
+/// page shows): the answer is read from the unoccluded run the map needs anyway.
+pub fn explain_answer(
+    classifier: &Classifier,
+    image: &DigitImage,
+) -> Result<Saliency, ClassifierError> {
+    occlusion_by(classifier, image, |p| top_two(&p.probabilities))
+}
+
+/// The pixels of the square at `(x0, y0)`, as indices into the image.
+fn square(x0: usize, y0: usize) -> impl Iterator<Item = usize> {
+    (y0..y0 + PATCH).flat_map(move |y| (x0..x0 + PATCH).map(move |x| y * SIDE + x))
+}
+
+/// [`occlusion`], with the two digits chosen from the unoccluded image's prediction.
+fn occlusion_by(
+    classifier: &Classifier,
+    image: &DigitImage,
+    choose: impl FnOnce(&Prediction) -> (usize, usize),
+) -> Result<Saliency, ClassifierError> {
     let pixels = image.pixels();
     let starts: Vec<usize> = (0..=SIDE - PATCH).step_by(STRIDE).collect();
     let mut patches = Vec::new();
-    let mut occluded = Vec::new();
+    let mut batch = vec![image.clone()];
     for &y0 in &starts {
         for &x0 in &starts {
-            let inside = |i: usize| {
-                (y0..y0 + PATCH).contains(&(i / SIDE)) && (x0..x0 + PATCH).contains(&(i % SIDE))
-            };
-            if !(0..PIXELS).any(|i| inside(i) && pixels[i] > 0.0) {
+            if !square(x0, y0).any(|i| pixels[i] > 0.0) {
                 continue;
             }
             let mut copy = image.clone();
-            copy.pixels_mut()
-                .iter_mut()
-                .enumerate()
-                .filter(|(i, _)| inside(*i))
-                .for_each(|(_, v)| *v = 0.0);
+            let blanked = copy.pixels_mut();
+            square(x0, y0).for_each(|i| blanked[i] = 0.0);
             patches.push((x0, y0));
-            occluded.push(copy);
+            batch.push(copy);
         }
     }
-    let mut batch = Vec::with_capacity(occluded.len() + 1);
-    batch.push(image.clone());
-    batch.extend(occluded);
     let predictions = classifier.classify_batch(&batch)?;
+    let (digit, runner_up) = choose(&predictions[0]);
     let margin = |logits: &[f32]| logits[digit] - logits[runner_up];
     let base = margin(&predictions[0].logits);
     let mut credit = vec![0f32; PIXELS];
     let mut weight = vec![0f32; PIXELS];
     for (&(x0, y0), prediction) in patches.iter().zip(&predictions[1..]) {
         let drop = base - margin(&prediction.logits);
-        // Share the drop among the patch's ink, by how much ink each pixel holds.
-        let ink: f32 = (y0..y0 + PATCH)
-            .flat_map(|y| (x0..x0 + PATCH).map(move |x| y * SIDE + x))
-            .map(|i| pixels[i])
-            .sum();
-        for y in y0..y0 + PATCH {
-            for x in x0..x0 + PATCH {
-                let i = y * SIDE + x;
-                credit[i] += drop * pixels[i] / ink.max(1e-6);
-                weight[i] += 1.0;
-            }
+        // Share the drop among the square's ink, by how much ink each pixel holds.
+        let ink: f32 = square(x0, y0).map(|i| pixels[i]).sum();
+        for i in square(x0, y0) {
+            credit[i] += drop * pixels[i] / ink.max(1e-6);
+            weight[i] += 1.0;
         }
     }
     let values = credit

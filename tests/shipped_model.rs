@@ -213,6 +213,11 @@ fn occlusion_credits_the_ink_that_made_the_answer() {
     assert!(map.peak() > 0.0);
     // One run for the image and one per inked square, far fewer than every square.
     assert!(map.runs > 10 && map.runs <= 1 + 13 * 13, "{}", map.runs);
+    // What the page calls: the same map, the answer read from the map's own unoccluded run.
+    assert_eq!(
+        digitpad::saliency::explain_answer(&classifier, &image).unwrap(),
+        map
+    );
 }
 
 #[test]

@@ -23,7 +23,7 @@ use crate::classifier::Classifier;
 use crate::fingerprint::fnv1a_hex;
 use crate::personal::{from_text, Example, Source};
 use crate::preprocess::strokes_to_placed_digit;
-use crate::saliency::occlusion;
+use crate::saliency::explain_answer;
 use crate::trust::{top_two, Verdict};
 
 /// Where the model comes from.
@@ -153,6 +153,23 @@ fn predict(
     }
 }
 
+/// Reads the drawing ([`predict`]) and, when the person asked to see why, schedules the
+/// explanation of the new answer ([`schedule_explain`]): what every change to the drawing
+/// but a stroke in progress leads to.
+fn predict_and_explain(
+    drawing: &SharedDrawing,
+    classifier: &Rc<RefCell<Option<Rc<Classifier>>>>,
+    store: &RefCell<PersonalStore>,
+    dispatch: &UseReducerDispatcher<AppState>,
+    explain_on: &RefCell<bool>,
+    pending_explain: &Rc<RefCell<Option<AnimationFrame>>>,
+) {
+    predict(drawing, classifier, store, dispatch);
+    if *explain_on.borrow() {
+        schedule_explain(drawing, classifier, dispatch, pending_explain);
+    }
+}
+
 /// Computes the explanation of the current drawing's answer in the next animation frame,
 /// after the answer itself has been painted (replacing any explanation still pending).
 fn schedule_explain(
@@ -176,11 +193,7 @@ fn schedule_explain(
             return;
         };
         let start = now_ms();
-        let explained = classifier.classify(&image).and_then(|p| {
-            let (digit, runner_up) = top_two(&p.probabilities);
-            occlusion(&classifier, &image, digit, runner_up)
-        });
-        match explained {
+        match explain_answer(&classifier, &image) {
             Ok(saliency) => dispatch.dispatch(Action::Explained(Box::new(Explained {
                 saliency,
                 strokes,
@@ -296,10 +309,14 @@ pub fn app(props: &AppProps) -> Html {
                         *classifier.borrow_mut() = Some(Rc::new(model));
                         dispatch.dispatch(Action::ModelReady(description));
                         // Anything drawn while the model loaded gets its answer now.
-                        predict(&drawing, &classifier, &store, &dispatch);
-                        if *explain_on.borrow() {
-                            schedule_explain(&drawing, &classifier, &dispatch, &pending_explain);
-                        }
+                        predict_and_explain(
+                            &drawing,
+                            &classifier,
+                            &store,
+                            &dispatch,
+                            &explain_on,
+                            &pending_explain,
+                        );
                     }
                     Err(reason) => dispatch.dispatch(Action::ModelFailed(reason)),
                 }
@@ -348,10 +365,14 @@ pub fn app(props: &AppProps) -> Html {
         use_callback((), move |_: (), _| {
             pending_frame.borrow_mut().take();
             dispatch.dispatch(Action::StrokesDrawn(drawing.borrow().strokes.len()));
-            predict(&drawing, &classifier, &store, &dispatch);
-            if *explain_on.borrow() {
-                schedule_explain(&drawing, &classifier, &dispatch, &pending_explain);
-            }
+            predict_and_explain(
+                &drawing,
+                &classifier,
+                &store,
+                &dispatch,
+                &explain_on,
+                &pending_explain,
+            );
         })
     };
 
@@ -377,10 +398,14 @@ pub fn app(props: &AppProps) -> Html {
             let n = drawing.borrow().strokes.len();
             dispatch.dispatch(Action::Edited(n));
             if n > 0 {
-                predict(&drawing, &classifier, &store, &dispatch);
-                if *explain_on.borrow() {
-                    schedule_explain(&drawing, &classifier, &dispatch, &pending_explain);
-                }
+                predict_and_explain(
+                    &drawing,
+                    &classifier,
+                    &store,
+                    &dispatch,
+                    &explain_on,
+                    &pending_explain,
+                );
             }
         })
     };
