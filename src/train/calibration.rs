@@ -194,7 +194,7 @@ pub fn calibrate_model(
             .flat_map(|(a, b)| a.logits.iter().zip(&b.logits).map(|(x, y)| (x - y).abs()))
             .fold(0.0, f32::max),
     };
-    let (trust, mut report) = fit_trust(&classifier, validation, test, drawings)?;
+    let (trust, mut report) = fit_trust(&classifier, validation, (test, &after), drawings)?;
     report.weights = weights;
     let (calibrated, _) = finish_file(bytes, Some(&trust), true)?;
     let check = Classifier::from_onnx(&calibrated, 100)?;
@@ -567,18 +567,18 @@ fn share(count: usize, total: usize) -> f64 {
 }
 
 /// Fits the trust rules of the model in `classifier` (which must have a `features` output) on
-/// `validation`, and measures every method on `test` and on `drawings`. Returns the rules to
-/// store (with [`CHOSEN_METHODS`]) and the report.
+/// `validation`, and measures every method on `test` (with `test_predictions`, the
+/// classifier's answers for it, which the caller has already) and on `drawings`. Returns the
+/// rules to store (with [`CHOSEN_METHODS`]) and the report.
 pub fn fit_trust(
     classifier: &Classifier,
     validation: &LabeledImages,
-    test: &LabeledImages,
+    (test, test_predictions): (&LabeledImages, &[Prediction]),
     drawings: &[Drawings],
 ) -> Result<(Trust, TrustReport)> {
     let predict = |images: Vec<DigitImage>| classifier.classify_batch(&images);
     let validation_predictions =
         predict((0..validation.len()).map(|i| validation.digit(i)).collect())?;
-    let test_predictions = predict((0..test.len()).map(|i| test.digit(i)).collect())?;
     let drawing_predictions = drawings
         .iter()
         .map(|d| predict(d.images.clone()))
@@ -619,7 +619,7 @@ pub fn fit_trust(
         };
         let digit_share =
             |v: &[Verdict]| share(v.iter().filter(|&&v| v == Verdict::Digit).count(), v.len());
-        let test_verdicts = verdicts(&test_predictions);
+        let test_verdicts = verdicts(test_predictions);
         let results = drawings
             .iter()
             .zip(&drawing_predictions)
@@ -709,7 +709,7 @@ pub fn fit_trust(
             &validation_predictions,
             temperature,
         ),
-        test: calibration_report("test", &test.labels, &test_predictions, temperature),
+        test: calibration_report("test", &test.labels, test_predictions, temperature),
         methods: reports,
         test_verdicts: counts,
         weights: HalfWeights::default(),

@@ -3,6 +3,7 @@
 //! libraries (text stays text in the SVG; the viewer picks the font).
 
 use anyhow::{anyhow, Result};
+use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -25,6 +26,21 @@ struct Series {
 /// plotters' drawing errors as this crate's errors.
 fn drawing<T, E: std::fmt::Debug>(result: Result<T, E>) -> Result<T> {
     result.map_err(|e| anyhow!("drawing a chart: {e:?}"))
+}
+
+/// Draws the chart's legend at `position`, in the style every picture shares.
+fn legend<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    position: SeriesLabelPosition,
+) -> Result<()> {
+    drawing(
+        chart
+            .configure_series_labels()
+            .position(position)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(170, 170, 170))
+            .draw(),
+    )
 }
 
 /// A line chart with dots of several series against the epoch.
@@ -80,14 +96,7 @@ fn line_chart(title: &str, y_label: &str, series: &[Series]) -> Result<String> {
                 chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 3, colour.filled()))),
             )?;
         }
-        drawing(
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(170, 170, 170))
-                .draw(),
-        )?;
+        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         drawing(root.present())?;
     }
     Ok(svg)
@@ -270,14 +279,7 @@ pub fn reliability_chart(
             .label(name.as_str())
             .legend(move |(x, y)| Circle::new((x + 9, y), 5, colour.mix(0.55).filled()));
         }
-        drawing(
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(170, 170, 170))
-                .draw(),
-        )?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         drawing(root.present())?;
     }
     Ok(svg)
