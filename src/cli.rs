@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::classifier::Classifier;
 use crate::files::write_atomically;
-use crate::preprocess::{self, GrayImage};
+use crate::preprocess::GrayImage;
 use crate::train::augment::Augmentation;
 use crate::train::checkpoint;
 use crate::train::config::{OptimizerKind, Schedule, TrainConfig};
@@ -20,6 +20,7 @@ use crate::train::device::DeviceChoice;
 use crate::train::evaluation::{evaluate_onnx, EvalFile};
 use crate::train::model::Architecture;
 use crate::train::run::{self, RunOptions};
+use crate::train::styles::StyleRates;
 use crate::trust::Verdict;
 use crate::DigitImage;
 
@@ -59,6 +60,22 @@ enum Command {
     /// Redraw a model folder's pictures from its history.json and metrics.json.
     #[command(hide = true)]
     Pictures(PicturesArgs),
+    /// Fit the number reader's weights on a folder of written numbers (a tuning set, made by
+    /// tests/fixtures/numbers/make_numbers.py with another seed), and score them.
+    #[command(hide = true)]
+    TuneGrouping(TuneGroupingArgs),
+}
+
+#[derive(Args, Debug)]
+struct TuneGroupingArgs {
+    /// Folder of `<nn>-<number>.strokes` files.
+    dir: PathBuf,
+    /// The ONNX model.
+    #[arg(long, default_value = "model/digitnet.onnx")]
+    model: PathBuf,
+    /// Random weight settings to try (0: only score the current weights).
+    #[arg(long, default_value_t = 0)]
+    tries: usize,
 }
 
 #[derive(Args, Debug)]
@@ -113,6 +130,15 @@ struct TrainArgs {
     /// Elastic distortion strength in pixels (0 = off).
     #[arg(long, default_value_t = 0.0)]
     elastic: f32,
+    /// Share of training zeros given a slash through the loop (0 = off).
+    #[arg(long, value_name = "RATE", default_value_t = StyleRates::SHIPPED.slashed_zero)]
+    slashed_zero: f32,
+    /// Share of training sevens given a bar across the stem (0 = off).
+    #[arg(long, value_name = "RATE", default_value_t = StyleRates::SHIPPED.crossed_seven)]
+    crossed_seven: f32,
+    /// Share of training ones given a long flag, half of them a base too (0 = off).
+    #[arg(long, value_name = "RATE", default_value_t = StyleRates::SHIPPED.flagged_one)]
+    flagged_one: f32,
     /// Seed for initialization, shuffling and augmentation.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -230,6 +256,10 @@ struct BenchArgs {
     /// Timed runs (after 20 warm-up runs).
     #[arg(long, default_value_t = 1000)]
     runs: usize,
+    /// Also time reading this written number (`.strokes`): grouping plus classifying every
+    /// candidate digit, one image at a time as the page does, from scratch each run.
+    #[arg(long, value_name = "FILE")]
+    number: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -257,6 +287,7 @@ pub fn main() -> Result<()> {
         Command::Bench(args) => bench(args),
         Command::Fixture(args) => fixture(args),
         Command::Pictures(args) => pictures(args),
+        Command::TuneGrouping(args) => tune_grouping(args),
     }
 }
 
@@ -264,6 +295,34 @@ pub fn main() -> Result<()> {
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_slice(&bytes).with_context(|| format!("{}: not {what}", path.display()))
+}
+
+fn tune_grouping(args: TuneGroupingArgs) -> Result<()> {
+    use crate::train::number_tuning::{load_numbers, score, search};
+    let classifier = Classifier::from_onnx(&read_model(&args.model)?, 32)?;
+    let numbers = load_numbers(&args.dir, &classifier)?;
+    let (right, wrong) = score(&numbers, &crate::number::Weights::DEFAULT);
+    println!(
+        "current weights: {right}/{} numbers read right ({:.1}%)",
+        numbers.len(),
+        100.0 * right as f64 / numbers.len() as f64
+    );
+    for (name, reading) in &wrong {
+        println!("  {name}: read {reading}");
+    }
+    if args.tries > 0 {
+        let (weights, right) = search(&numbers, args.tries, 1);
+        println!(
+            "best of {} tries: {right}/{} ({:.1}%) with {weights:?}",
+            args.tries,
+            numbers.len(),
+            100.0 * right as f64 / numbers.len() as f64
+        );
+        for (name, reading) in score(&numbers, &weights).1 {
+            println!("  {name}: read {reading}");
+        }
+    }
+    Ok(())
 }
 
 fn pictures(args: PicturesArgs) -> Result<()> {
@@ -295,6 +354,11 @@ fn train(args: TrainArgs) -> Result<()> {
         schedule: args.schedule,
         augmentation: (!args.no_augment).then(|| Augmentation {
             elastic_alpha: args.elastic,
+            styles: StyleRates {
+                slashed_zero: args.slashed_zero.clamp(0.0, 1.0),
+                crossed_seven: args.crossed_seven.clamp(0.0, 1.0),
+                flagged_one: args.flagged_one.clamp(0.0, 1.0),
+            },
             ..Augmentation::default()
         }),
         seed: args.seed,
@@ -376,6 +440,9 @@ fn eval(args: EvalArgs) -> Result<()> {
         start.elapsed().as_secs_f64()
     );
     println!("{}", eval.report.to_table());
+    if let Some(styles) = &eval.styles {
+        println!("{}", styles.to_table());
+    }
     let json = serde_json::to_string_pretty(&eval)?;
     match args.json.as_deref() {
         Some(p) if p == Path::new("-") => println!("{json}"),
@@ -389,11 +456,21 @@ fn eval(args: EvalArgs) -> Result<()> {
     Ok(())
 }
 
-/// Turns an input file into the model's 28x28 image, the way its kind asks.
-fn load_input(path: &Path) -> Result<DigitImage> {
+/// An input file: a drawing (strokes) or a picture (grey levels).
+enum Input {
+    Strokes(Vec<crate::strokes::Stroke>),
+    Picture {
+        width: usize,
+        height: usize,
+        values: Vec<f32>,
+    },
+}
+
+/// Reads an input file the way its kind asks.
+fn load_input(path: &Path) -> Result<Input> {
     let is_strokes = path.extension().is_some_and(|e| e == "strokes");
     if is_strokes {
-        return crate::files::read_drawing(path);
+        return Ok(Input::Strokes(crate::files::read_strokes(path)?));
     }
     let img = image::ImageReader::open(path)
         .with_context(|| format!("opening {}", path.display()))?
@@ -408,68 +485,160 @@ fn load_input(path: &Path) -> Result<DigitImage> {
         })?;
     let gray = img.to_luma32f();
     let (width, height) = gray.dimensions();
-    preprocess::raster_to_digit(GrayImage {
+    Ok(Input::Picture {
         width: width as usize,
         height: height as usize,
-        values: gray.as_raw(),
+        values: gray.into_raw(),
     })
-    .with_context(|| format!("{}", path.display()))
+}
+
+/// One digit read from an input, with where it is (pad units or pixels).
+struct ReadOne {
+    bounds: crate::strokes::Bounds,
+    image: DigitImage,
+    prediction: crate::Prediction,
+}
+
+/// Reads every digit of an input, left to right ([`crate::number`]).
+fn read_input(classifier: &Classifier, input: &Input) -> Result<Vec<ReadOne>> {
+    match input {
+        Input::Strokes(strokes) => {
+            let digits =
+                crate::number::read_strokes(strokes, |images| classifier.classify_batch(images))?;
+            if digits.is_empty() {
+                bail!("the drawing has no ink");
+            }
+            Ok(digits
+                .into_iter()
+                .map(|d| ReadOne {
+                    bounds: d.group.bounds,
+                    image: d.image,
+                    prediction: d.prediction,
+                })
+                .collect())
+        }
+        Input::Picture {
+            width,
+            height,
+            values,
+        } => {
+            let gray = GrayImage {
+                width: *width,
+                height: *height,
+                values,
+            };
+            Ok(crate::number::read_raster(gray, classifier)?
+                .into_iter()
+                .map(|d| ReadOne {
+                    bounds: d.bounds,
+                    image: d.image,
+                    prediction: d.prediction,
+                })
+                .collect())
+        }
+    }
+}
+
+/// " - not sure" / " - not a digit" / nothing.
+fn verdict_suffix(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Digit => "",
+        Verdict::Unsure => " - not sure",
+        Verdict::NotDigit => " - not a digit",
+    }
 }
 
 fn predict(args: PredictArgs) -> Result<()> {
-    let classifier = Classifier::from_onnx(&read_model(&args.model)?, 1)
+    let classifier = Classifier::from_onnx(&read_model(&args.model)?, 8)
         .with_context(|| format!("loading {}", args.model.display()))?;
     let mut failures = 0;
     for path in &args.inputs {
-        let image = match load_input(path) {
-            Ok(image) => image,
+        let read = load_input(path).and_then(|input| read_input(&classifier, &input));
+        let digits = match read.with_context(|| format!("{}", path.display())) {
+            Ok(digits) => digits,
             Err(e) => {
                 eprintln!("error: {e:#}");
                 failures += 1;
                 continue;
             }
         };
-        let prediction = classifier.classify(&image)?;
-        let mut ranked: Vec<(usize, f32)> = prediction
-            .probabilities
+        let number: String = digits
             .iter()
-            .copied()
-            .enumerate()
+            .map(|d| crate::number::digit_char(&d.prediction))
             .collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         if args.json {
-            println!(
-                "{}",
-                serde_json::json!({
-                    "input": path.display().to_string(),
-                    "digit": prediction.digit(),
-                    "confidence": prediction.confidence(),
-                    "verdict": prediction.verdict.as_str(),
-                    "probabilities": prediction.probabilities,
-                    "logits": prediction.logits,
-                    "features": prediction.features,
+            let each: Vec<serde_json::Value> = digits
+                .iter()
+                .map(|d| {
+                    let p = &d.prediction;
+                    serde_json::json!({
+                        "digit": p.digit(),
+                        "confidence": p.confidence(),
+                        "verdict": p.verdict.as_str(),
+                        "box": [d.bounds.min_x, d.bounds.min_y, d.bounds.max_x, d.bounds.max_y],
+                        "probabilities": p.probabilities,
+                        "logits": p.logits,
+                        "features": p.features,
+                    })
                 })
-            );
-        } else {
+                .collect();
+            let mut value = serde_json::json!({
+                "input": path.display().to_string(),
+                "number": number,
+                "digits": each,
+            });
+            // One digit: its fields at the top level too, as before numbers were read.
+            if let ([one], Some(object)) = (each.as_slice(), value.as_object_mut()) {
+                if let Some(fields) = one.as_object() {
+                    for (key, field) in fields {
+                        if key != "box" {
+                            object.insert(key.clone(), field.clone());
+                        }
+                    }
+                }
+            }
+            println!("{value}");
+        } else if let [one] = digits.as_slice() {
+            let p = &one.prediction;
+            let mut ranked: Vec<(usize, f32)> =
+                p.probabilities.iter().copied().enumerate().collect();
+            ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
             let runners_up: Vec<String> = ranked[1..3]
                 .iter()
                 .map(|(d, p)| format!("{d} {:.1}%", 100.0 * p))
                 .collect();
-            let verdict = match prediction.verdict {
-                Verdict::Digit => String::new(),
-                Verdict::Unsure => " - not sure".into(),
-                Verdict::NotDigit => " - not a digit".into(),
-            };
             println!(
-                "{}: {} ({:.1}%; then {}){verdict}",
+                "{}: {} ({:.1}%; then {}){}",
                 path.display(),
-                prediction.digit(),
-                100.0 * prediction.confidence(),
-                runners_up.join(", ")
+                p.digit(),
+                100.0 * p.confidence(),
+                runners_up.join(", "),
+                verdict_suffix(p.verdict)
+            );
+        } else {
+            let each: Vec<String> = digits
+                .iter()
+                .map(|d| {
+                    let p = &d.prediction;
+                    format!(
+                        "{} {:.1}%{}",
+                        p.digit(),
+                        100.0 * p.confidence(),
+                        verdict_suffix(p.verdict)
+                    )
+                })
+                .collect();
+            println!(
+                "{}: number {number} ({} digits: {})",
+                path.display(),
+                digits.len(),
+                each.join(", ")
             );
         }
         if args.show {
-            println!("{image:?}");
+            for d in &digits {
+                println!("{:?}", d.image);
+            }
         }
     }
     if failures > 0 {
@@ -591,9 +760,10 @@ fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
     let ks: Vec<usize> = args.k.clone();
     // The page's parameters, and others for comparison.
     let others = [
-        (10.0, 0.05),
-        (10.0, 1.0),
-        (5.0, 0.2),
+        (5.0, 0.05),
+        (5.0, 1.0),
+        (2.5, 0.2),
+        (10.0, 0.2),
         (20.0, 0.2),
         (40.0, 0.2),
     ];
@@ -668,17 +838,36 @@ fn bench(args: BenchArgs) -> Result<()> {
         .collect();
     times.sort_by(f64::total_cmp);
     let pick = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
-    println!(
-        "{}",
-        serde_json::json!({
-            "model": args.model.display().to_string(),
-            "runs": times.len(),
-            "load_and_optimize_ms": load_ms,
-            "p50_ms": pick(0.5),
-            "p95_ms": pick(0.95),
-            "min_ms": times[0],
-        })
-    );
+    let mut report = serde_json::json!({
+        "model": args.model.display().to_string(),
+        "runs": times.len(),
+        "load_and_optimize_ms": load_ms,
+        "p50_ms": pick(0.5),
+        "p95_ms": pick(0.95),
+        "min_ms": times[0],
+    });
+    if let Some(path) = &args.number {
+        let strokes = crate::files::read_strokes(path)?;
+        let read =
+            || crate::number::read_strokes(&strokes, |images| classifier.classify_batch(images));
+        let digits = read()?;
+        let candidates = crate::number::prepare_strokes(&strokes).strokes.len();
+        let runs = 20;
+        let start = Instant::now();
+        for _ in 0..runs {
+            read()?;
+        }
+        let ms = start.elapsed().as_secs_f64() * 1e3 / f64::from(runs);
+        report["number"] = serde_json::json!({
+            "file": path.display().to_string(),
+            "read": crate::number::as_text(&digits),
+            "strokes": strokes.len(),
+            "candidates": candidates,
+            "ms_per_reading": ms,
+            "digits_per_second": digits.len() as f64 / (ms / 1e3),
+        });
+    }
+    println!("{report}");
     Ok(())
 }
 

@@ -54,11 +54,14 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 /// the MNIST way ([`crate::preprocess::strokes_to_digit`]); errors name the file and what was
 /// wrong (unreadable, malformed at a line, or empty).
 pub fn read_drawing(path: &Path) -> Result<DigitImage> {
-    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let strokes =
-        crate::strokes::parse_strokes(&text).with_context(|| format!("{}", path.display()))?;
-    crate::preprocess::strokes_to_digit(&strokes)
+    crate::preprocess::strokes_to_digit(&read_strokes(path)?)
         .with_context(|| format!("{}: no points to draw", path.display()))
+}
+
+/// Reads a `.strokes` file as strokes; errors name the file and the line.
+pub fn read_strokes(path: &Path) -> Result<Vec<crate::strokes::Stroke>> {
+    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    crate::strokes::parse_strokes(&text).with_context(|| format!("{}", path.display()))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod digit;
 pub mod fingerprint;
 pub mod idx;
 pub mod metrics;
+pub mod number;
 pub mod onnx;
 pub mod personal;
 pub mod preprocess;

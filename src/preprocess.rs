@@ -37,7 +37,7 @@ pub fn strokes_to_digit(strokes: &[Stroke]) -> Option<DigitImage> {
 
 /// Where a drawing landed in its 28x28 image: enough to map an image pixel back onto the pad
 /// (the page draws the saliency of each pixel over the ink that made it).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Placement {
     /// The centre of the drawing's bounding box, in pad units.
     pub centre: Point,
@@ -104,27 +104,41 @@ fn centred_by_mass(render: impl Fn(f32, f32) -> DigitImage) -> Option<(DigitImag
 }
 
 /// Draws one segment of the pen (a capsule of diameter [`PEN_WIDTH`]) into `image`, keeping
-/// the brighter value where ink overlaps. Coverage falls off linearly over one pixel at the
-/// edge, which approximates the area anti-aliasing that MNIST's downsampling produced.
+/// the brighter value where ink overlaps.
 fn stamp_segment(image: &mut DigitImage, a: Point, b: Point) {
-    let radius = PEN_WIDTH / 2.0;
-    let reach = radius + 0.5;
+    stamp_capsule(image.pixels_mut(), SIDE, SIDE, a, b, PEN_WIDTH);
+}
+
+/// Draws a capsule of `diameter` from `a` to `b` (pixel units, pixel `i` spanning `i..i + 1`)
+/// into a `width` x `height` image of ink levels, keeping the brighter value where ink
+/// overlaps. Coverage falls off linearly over one pixel at the edge, which approximates the
+/// area anti-aliasing that MNIST's downsampling produced. The pen of [`strokes_to_digit`];
+/// the trainer's style variants draw extra strokes onto MNIST images with it too.
+pub fn stamp_capsule(
+    values: &mut [f32],
+    width: usize,
+    height: usize,
+    a: Point,
+    b: Point,
+    diameter: f32,
+) {
+    let reach = diameter / 2.0 + 0.5;
     let x0 = (a.x.min(b.x) - reach).floor().max(0.0) as usize;
     let y0 = (a.y.min(b.y) - reach).floor().max(0.0) as usize;
-    let x1 = ((a.x.max(b.x) + reach).ceil().max(0.0) as usize).min(SIDE);
-    let y1 = ((a.y.max(b.y) + reach).ceil().max(0.0) as usize).min(SIDE);
-    let pixels = image.pixels_mut();
+    let x1 = ((a.x.max(b.x) + reach).ceil().max(0.0) as usize).min(width);
+    let y1 = ((a.y.max(b.y) + reach).ceil().max(0.0) as usize).min(height);
     for y in y0..y1 {
         for x in x0..x1 {
             let centre = Point::new(x as f32 + 0.5, y as f32 + 0.5);
             let coverage = (reach - distance_to_segment(centre, a, b)).clamp(0.0, 1.0);
-            let pixel = &mut pixels[y * SIDE + x];
+            let pixel = &mut values[y * width + x];
             *pixel = pixel.max(coverage);
         }
     }
 }
 
-fn distance_to_segment(p: Point, a: Point, b: Point) -> f32 {
+/// The distance from `p` to the segment from `a` to `b`.
+pub fn distance_to_segment(p: Point, a: Point, b: Point) -> f32 {
     let (abx, aby) = (b.x - a.x, b.y - a.y);
     let (apx, apy) = (p.x - a.x, p.y - a.y);
     let length_sq = abx * abx + aby * aby;
@@ -229,7 +243,7 @@ pub fn raster_to_digit(image: GrayImage<'_>) -> Result<DigitImage, RasterError> 
 /// Ink per pixel in 0..=1 with the background removed: the border's median level is the
 /// paper; darker-than-paper or lighter-than-paper ink is detected from it; the strongest ink
 /// becomes 1. `None` for a uniform image.
-fn ink_levels(width: usize, height: usize, values: &[f32]) -> Option<Vec<f32>> {
+pub(crate) fn ink_levels(width: usize, height: usize, values: &[f32]) -> Option<Vec<f32>> {
     let mut border: Vec<f32> = (0..width)
         .flat_map(|x| [values[x], values[(height - 1) * width + x]])
         .chain((0..height).flat_map(|y| [values[y * width], values[y * width + width - 1]]))

@@ -1,11 +1,13 @@
 //! Random distortions of training images, so that the model learns digits as people draw
 //! them (tilted, a little larger or smaller, off-centre, slanted) rather than MNIST's exact
 //! pixels. Each image gets its own random affine map about the centre, sampled bilinearly,
-//! and optionally a smooth elastic displacement (Simard et al., 2003).
+//! and optionally a smooth elastic displacement (Simard et al., 2003). Before that, some
+//! images are redrawn in a writing style MNIST lacks ([`super::styles`]).
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use super::styles::StyleRates;
 use crate::digit::{PIXELS, SIDE};
 
 /// How strongly to distort.
@@ -21,6 +23,10 @@ pub struct Augmentation {
     pub max_shift: f32,
     /// Elastic displacement strength in pixels (0 = off).
     pub elastic_alpha: f32,
+    /// Writing styles drawn onto images of their digit, and how often (none in
+    /// configurations saved before styles existed).
+    #[serde(default = "StyleRates::none")]
+    pub styles: StyleRates,
 }
 
 impl Default for Augmentation {
@@ -31,6 +37,7 @@ impl Default for Augmentation {
             max_shear: 0.15,
             max_shift: 2.5,
             elastic_alpha: 0.0,
+            styles: StyleRates::SHIPPED,
         }
     }
 }
@@ -54,8 +61,17 @@ fn sample(source: &[f32; PIXELS], x: f32, y: f32) -> f32 {
 }
 
 impl Augmentation {
-    /// A distorted copy of `image` (values 0..1).
-    pub fn apply(&self, image: &[f32; PIXELS], rng: &mut impl Rng) -> [f32; PIXELS] {
+    /// A distorted copy of `image` (values 0..1), a training image of `digit`: first
+    /// perhaps restyled, then distorted.
+    pub fn apply(&self, image: &[f32; PIXELS], digit: u8, rng: &mut impl Rng) -> [f32; PIXELS] {
+        match self.styles.restyle(image, digit, rng) {
+            Some(restyled) => self.distort(&restyled, rng),
+            None => self.distort(image, rng),
+        }
+    }
+
+    /// `image` under a random affine map (and elastic field, when on).
+    fn distort(&self, image: &[f32; PIXELS], rng: &mut impl Rng) -> [f32; PIXELS] {
         let mut uniform = |max: f32| {
             if max > 0.0 {
                 rng.random_range(-max..=max)
@@ -160,10 +176,11 @@ mod tests {
             max_shear: 0.0,
             max_shift: 0.0,
             elastic_alpha: 0.0,
+            styles: StyleRates::NONE,
         };
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         let img = square();
-        let out = none.apply(&img, &mut rng);
+        let out = none.apply(&img, 0, &mut rng);
         for (a, b) in img.iter().zip(&out) {
             assert!((a - b).abs() < 1e-5);
         }
@@ -177,9 +194,10 @@ mod tests {
         for _ in 0..20 {
             let out = Augmentation {
                 elastic_alpha: 1.5,
+                styles: StyleRates::NONE,
                 ..Augmentation::default()
             }
-            .apply(&img, &mut rng);
+            .apply(&img, 3, &mut rng);
             let out_ink: f32 = out.iter().sum();
             // Scale changes area by at most (1.12)^2; nothing falls off the image.
             assert!(

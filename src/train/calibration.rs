@@ -10,7 +10,10 @@
 //! - a report of every method on the MNIST test set (digits kept), on drawings that are not
 //!   digits (rejected), and on digit drawings made with the pad (kept).
 //!
-//! The test set and the non-digit drawings are only measured, never fitted to.
+//! The test set and the non-digit drawings are only measured, never fitted to. When the
+//! model was taught writing styles ([`super::styles`]), the validation digits of those
+//! styles' digits are fitted on twice: as they are and restyled, so that a slashed zero
+//! is a digit to the rules as it is to the model.
 
 use std::path::Path;
 
@@ -165,6 +168,26 @@ pub struct HalfWeights {
     pub max_abs_logit_diff: f32,
 }
 
+/// `validation` plus a restyled copy of its images of each digit the model was taught a
+/// writing style for (read from the training configuration in the file's metadata; none
+/// for models trained without styles).
+fn with_taught_styles(validation: &LabeledImages, classifier: &Classifier) -> LabeledImages {
+    let rates = classifier
+        .metadata_value("training_config")
+        .and_then(|json| serde_json::from_str::<super::config::TrainConfig>(json).ok())
+        .and_then(|config| config.augmentation)
+        .map(|a| a.styles)
+        .filter(|styles| styles.any());
+    let Some(rates) = rates else {
+        return validation.clone();
+    };
+    let copies = rates.restyled_copies(validation, 0x5EED);
+    let mut all = validation.clone();
+    all.pixels.extend_from_slice(&copies.pixels);
+    all.labels.extend_from_slice(&copies.labels);
+    all
+}
+
 /// Fits the trust rules of the model in `bytes` and returns the file with them (and with a
 /// `features` output), checked: the new file loads, reads its rules back as fitted and gives
 /// the same logits as the old one on the test set.
@@ -194,6 +217,7 @@ pub fn calibrate_model(
             .flat_map(|(a, b)| a.logits.iter().zip(&b.logits).map(|(x, y)| (x - y).abs()))
             .fold(0.0, f32::max),
     };
+    let validation = &with_taught_styles(validation, &classifier);
     let (trust, mut report) = fit_trust(&classifier, validation, (test, &after), drawings)?;
     report.weights = weights;
     let (calibrated, _) = finish_file(bytes, Some(&trust), true)?;

@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::data::Dataset;
+use super::style_set::{repository_style_report, StyleReport};
 use crate::classifier::Classifier;
 use crate::files::sha256_hex;
 use crate::idx::LabeledImages;
@@ -25,10 +26,14 @@ pub struct EvalFile {
     pub split: String,
     /// The metrics.
     pub report: EvalReport,
+    /// The repository's writing-style test set read by the same file (when run from the
+    /// repository's root, on MNIST models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub styles: Option<StyleReport>,
 }
 
-/// Evaluates ONNX `bytes` (named `model_name`) under tract on `set`; also returns the
-/// predicted class of each image.
+/// Evaluates ONNX `bytes` (named `model_name`) under tract on `set` (and, for MNIST models,
+/// on the repository's writing-style set); also returns the predicted class of each image.
 pub fn evaluate_onnx(
     bytes: &[u8],
     model_name: &str,
@@ -48,6 +53,10 @@ pub fn evaluate_onnx(
         dataset,
         split: "test".into(),
         report: evaluate(&set.labels, &probabilities),
+        styles: match dataset {
+            Dataset::Mnist => repository_style_report(&classifier)?,
+            _ => None,
+        },
     };
     Ok((eval, classes))
 }

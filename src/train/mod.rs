@@ -1,9 +1,9 @@
 //! The native trainer, one concern a file: [`config`] (what a run is), [`data`] (MNIST files,
-//! download, splits), [`augment`], [`model`] (networks as data), [`training`] (the loop),
+//! download, splits), [`augment`] and [`styles`] (distortions and writing styles), [`model`] (networks as data), [`training`] (the loop),
 //! [`checkpoint`], [`to_onnx`] (trained network to ONNX, checked under tract),
 //! [`calibration`] (confidence and "not a digit" rules fitted after training),
 //! [`adaptation`] (the `adapt-eval` simulation of people correcting the page),
-//! [`evaluation`], [`plots`], [`card`] (the model card) and [`run`], which ties them into the
+//! [`evaluation`], [`style_set`] (the writing-style test set), [`plots`], [`card`] (the model card) and [`run`], which ties them into the
 //! `train` command. Dependencies run one way: `config` and `model` depend on no other part.
 
 pub mod adaptation;
@@ -16,7 +16,10 @@ pub mod data;
 pub mod device;
 pub mod evaluation;
 pub mod model;
+pub mod number_tuning;
 pub mod plots;
 pub mod run;
+pub mod style_set;
+pub mod styles;
 pub mod to_onnx;
 pub mod training;

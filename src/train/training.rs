@@ -213,7 +213,11 @@ pub fn train(
             let mut labels = Vec::with_capacity(batch.len());
             for &i in batch {
                 match &config.augmentation {
-                    Some(aug) => pixels.extend_from_slice(&aug.apply(&train_images[i], &mut rng)),
+                    Some(aug) => pixels.extend_from_slice(&aug.apply(
+                        &train_images[i],
+                        data.train.labels[i],
+                        &mut rng,
+                    )),
                     None => pixels.extend_from_slice(&train_images[i]),
                 }
                 labels.push(data.train.labels[i]);

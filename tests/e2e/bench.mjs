@@ -168,7 +168,10 @@ async function pageTimings(browser, base) {
 
 function nativeInference() {
   if (!existsSync(cli)) return null;
-  const json = execFileSync(cli, ["bench", join(repo, "model", "digitnet.onnx"), "--runs", "2000"], { encoding: "utf8" });
+  const number = join(repo, "tests", "fixtures", "numbers", "58-8716360669.strokes");
+  const json = execFileSync(cli, ["bench", join(repo, "model", "digitnet.onnx"), "--runs", "2000", "--number", number], {
+    encoding: "utf8",
+  });
   return JSON.parse(json);
 }
 
@@ -214,6 +217,7 @@ async function main() {
     },
     startup_breakdown_ms: page.breakdown,
     native_inference_ms: native && { p50: native.p50_ms, p95: native.p95_ms, runs: native.runs },
+    number_reading: native?.number ?? null,
     onnxruntime_web: ort && {
       version: ort.version,
       bytes: ort.bytes,
@@ -253,6 +257,13 @@ async function main() {
   }
   if (native) console.log(`inference native tract   p50 ${native.p50_ms.toFixed(3)} ms, p95 ${native.p95_ms.toFixed(3)} ms (${native.runs} runs)`);
   else console.log("inference native tract   skipped (build with cargo build --release)");
+  if (native?.number) {
+    const n = native.number;
+    console.log(
+      `number reading (native)  ${n.read.length}-digit number, ${n.strokes} strokes, ${n.candidates} candidates: ` +
+        `${n.ms_per_reading.toFixed(1)} ms per reading from scratch, ${n.digits_per_second.toFixed(0)} digits/s`,
+    );
+  }
   if (training) console.log(`training on CPU          ${training.images_per_second.toFixed(0)} images/s (${training.device})`);
   else console.log("training on CPU          skipped (no MNIST: set MNIST_DIR)");
   console.log(`\nJSON: ${join(out, "bench.json")}`);
