@@ -108,7 +108,8 @@ fn pointer(canvas: &Element, kind: &str, x: f32, y: f32) {
     init.set_is_primary(true);
     init.set_button(if kind == "pointermove" { -1 } else { 0 });
     init.set_buttons(if kind == "pointerup" { 0 } else { 1 });
-    init.set_client_x((rect.left() + f64::from(x) * rect.width()) as i32);
+    // Pad units: the pad's height is 1 on both axes.
+    init.set_client_x((rect.left() + f64::from(x) * rect.height()) as i32);
     init.set_client_y((rect.top() + f64::from(y) * rect.height()) as i32);
     let event = PointerEvent::new_with_event_init_dict(kind, &init).unwrap();
     canvas.dispatch_event(&event).unwrap();
@@ -132,10 +133,11 @@ fn click(root: &Element, id: &str) {
     by_test_id(root, id).unchecked_into::<HtmlElement>().click();
 }
 
-/// A pad large enough that pixel rounding of pointer positions does not matter.
+/// A pad large enough that pixel rounding of pointer positions does not matter, twice as
+/// wide as tall like the page's.
 fn enlarge_pad(root: &Element) {
     let pad = by_test_id(root, "pad");
-    pad.set_attribute("width", "400").unwrap();
+    pad.set_attribute("width", "800").unwrap();
     pad.set_attribute("height", "400").unwrap();
 }
 
@@ -330,4 +332,72 @@ async fn corrupt_model_bytes_show_an_error_and_do_not_panic() {
     enlarge_pad(&root);
     draw(&root, &common::strokes(common::STROKE_FIXTURES[1].2)).await;
     assert_eq!(text(&root, "prediction"), "");
+}
+
+/// A number made of the single-digit fixtures, side by side, each half the pad's height.
+fn composed_number(digits: &str) -> Vec<Stroke> {
+    let mut strokes = Vec::new();
+    let mut x = 0.15;
+    for c in digits.chars() {
+        let stem = format!("digit-{c}");
+        let (_, _, fixture) = common::STROKE_FIXTURES
+            .iter()
+            .find(|f| f.0 == stem)
+            .unwrap();
+        let digit = common::strokes(fixture);
+        let b = digitpad::strokes::Bounds::of_strokes(&digit).unwrap();
+        let scale = 0.5 / b.height();
+        for stroke in &digit {
+            strokes.push(
+                stroke
+                    .iter()
+                    .map(|p| {
+                        digitpad::Point::new(
+                            x + (p.x - b.min_x) * scale,
+                            0.25 + (p.y - b.min_y) * scale,
+                        )
+                    })
+                    .collect(),
+            );
+        }
+        x += b.width() * scale + 0.08;
+    }
+    strokes
+}
+
+#[wasm_bindgen_test]
+async fn a_written_number_is_read_with_a_box_per_digit() {
+    let root = ready_app().await;
+    assert_eq!(text(&root, "number"), "", "nothing drawn yet");
+    let strokes = composed_number("2026");
+    draw(&root, &strokes).await;
+    assert_eq!(text(&root, "number"), "2026");
+    assert_eq!(attr(&root, "number", "data-digits"), "4");
+    assert_eq!(
+        attr(&root, "number", "data-strokes"),
+        strokes.len().to_string()
+    );
+    let boxes = root
+        .query_selector_all("[data-testid=\"digit-box\"]")
+        .unwrap();
+    let read: String = (0..boxes.length())
+        .filter_map(|i| boxes.item(i))
+        .filter_map(|n| n.dyn_into::<Element>().ok())
+        .filter_map(|e| e.get_attribute("data-digit"))
+        .collect();
+    assert_eq!(read, "2026", "one box per digit, left to right");
+    // The answer panel shows the last digit written; Undo takes its stroke away.
+    assert_eq!(text(&root, "prediction"), "6");
+    click(&root, "undo");
+    settle().await;
+    assert_eq!(text(&root, "number"), "202");
+    click(&root, "clear");
+    settle().await;
+    assert_eq!(text(&root, "number"), "");
+    assert_eq!(
+        root.query_selector_all("[data-testid=\"digit-box\"]")
+            .unwrap()
+            .length(),
+        0
+    );
 }

@@ -16,8 +16,9 @@ const FOR_ANSWER: [u8; 3] = [234, 88, 12];
 const FOR_RUNNER_UP: [u8; 3] = [37, 99, 235];
 /// Values below this share of the peak are not drawn (noise).
 const FLOOR: f32 = 0.06;
-/// Side of the pad overlay's canvas in pixels: CSS stretches it over the pad, and the map is
-/// only 28 pixels across, so more resolution would add nothing.
+/// Height of the pad overlay's canvas in pixels (its width follows the pad's shape): CSS
+/// stretches it over the pad, and the map is only 28 pixels across, so more resolution would
+/// add nothing.
 const PAD_OVERLAY_SIDE: u32 = 392;
 
 /// Colour and opacity (0..1) of one saliency value, `None` when too faint to draw.
@@ -39,9 +40,20 @@ fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
 
 /// Paints the map over the pad: each image pixel becomes the patch of pad it came from.
 fn paint_pad(canvas: &HtmlCanvasElement, map: Option<(&Saliency, &Placement)>) -> Option<()> {
+    // Pad units are the pad's height on both axes: give the canvas the pad's shape.
+    let rect = canvas.get_bounding_client_rect();
+    let aspect = if rect.height() > 0.0 {
+        rect.width() / rect.height()
+    } else {
+        1.0
+    };
+    let width = (f64::from(PAD_OVERLAY_SIDE) * aspect).round().max(1.0) as u32;
+    if canvas.width() != width {
+        canvas.set_width(width);
+    }
     let ctx = context(canvas)?;
-    let side = f64::from(canvas.width());
-    ctx.clear_rect(0.0, 0.0, side, f64::from(canvas.height()));
+    let side = f64::from(canvas.height());
+    ctx.clear_rect(0.0, 0.0, f64::from(canvas.width()), side);
     let (saliency, placement) = map?;
     let peak = saliency.peak();
     for (index, &value) in saliency.values.iter().enumerate() {

@@ -3,11 +3,13 @@
 
 mod bars;
 mod explain;
+mod number_view;
 mod pad;
 mod page;
 mod personal_panel;
 mod personal_store;
 mod preview;
+mod reader;
 mod state;
 mod status;
 

@@ -1,5 +1,6 @@
-//! The drawing pad: a square canvas that takes mouse, touch and pen input through Pointer
-//! Events and keeps the drawing as vectors in pad units (see [`crate::strokes`]).
+//! The drawing pad: a wide canvas (room for a number) that takes mouse, touch and pen input
+//! through Pointer Events and keeps the drawing as vectors in pad units (see
+//! [`crate::strokes`]): the pad's height is 1, so x runs from 0 to its width over its height.
 //!
 //! Pointer events never go through Yew's render cycle: each one appends points to the shared
 //! [`Drawing`] and draws just the new segments. The full drawing is redrawn only when the
@@ -53,6 +54,8 @@ pub struct PadProps {
     pub on_draw: Callback<()>,
     /// A stroke ended (pointer up, cancelled or lost).
     pub on_stroke_end: Callback<()>,
+    /// A mouse or pen hovers over the pad (not drawing) at this point; `None` when it left.
+    pub on_hover: Callback<Option<Point>>,
 }
 
 impl PartialEq for PadProps {
@@ -61,10 +64,11 @@ impl PartialEq for PadProps {
             && self.revision == other.revision
             && self.on_draw == other.on_draw
             && self.on_stroke_end == other.on_stroke_end
+            && self.on_hover == other.on_hover
     }
 }
 
-/// Pen width on screen, as a fraction of the pad's side.
+/// Pen width on screen, as a fraction of the pad's height.
 const SCREEN_PEN: f64 = 0.045;
 
 fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
@@ -79,22 +83,23 @@ fn prepare_pen(canvas: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d) {
         .unwrap_or_else(|| "#111".into());
     ctx.set_stroke_style_str(&colour);
     ctx.set_fill_style_str(&colour);
-    ctx.set_line_width(SCREEN_PEN * f64::from(canvas.width()));
+    ctx.set_line_width(SCREEN_PEN * f64::from(canvas.height()));
     ctx.set_line_cap("round");
     ctx.set_line_join("round");
 }
 
 /// Draws `points` as one polyline (a dot when there is one point).
 fn draw_polyline(canvas: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d, points: &[Point]) {
-    let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
+    // Pad units are the pad's height on both axes.
+    let unit = f64::from(canvas.height());
     match points {
         [] => {}
         [p] => {
             ctx.begin_path();
-            let r = SCREEN_PEN * w / 2.0;
+            let r = SCREEN_PEN * unit / 2.0;
             let _ = ctx.arc(
-                f64::from(p.x) * w,
-                f64::from(p.y) * h,
+                f64::from(p.x) * unit,
+                f64::from(p.y) * unit,
                 r,
                 0.0,
                 std::f64::consts::TAU,
@@ -103,9 +108,9 @@ fn draw_polyline(canvas: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d, poi
         }
         [first, rest @ ..] => {
             ctx.begin_path();
-            ctx.move_to(f64::from(first.x) * w, f64::from(first.y) * h);
+            ctx.move_to(f64::from(first.x) * unit, f64::from(first.y) * unit);
             for p in rest {
-                ctx.line_to(f64::from(p.x) * w, f64::from(p.y) * h);
+                ctx.line_to(f64::from(p.x) * unit, f64::from(p.y) * unit);
             }
             ctx.stroke();
         }
@@ -152,12 +157,16 @@ fn fit_backing_store(canvas: &HtmlCanvasElement) -> bool {
     }
 }
 
-/// The pointer position in pad units, clamped to the pad.
+/// The pointer position in pad units (the pad's height is 1), clamped to the pad.
 fn pad_point(canvas: &HtmlCanvasElement, event: &PointerEvent) -> Point {
     let rect = canvas.get_bounding_client_rect();
-    let x = (f64::from(event.client_x()) - rect.left()) / rect.width().max(1.0);
-    let y = (f64::from(event.client_y()) - rect.top()) / rect.height().max(1.0);
-    Point::new(x.clamp(0.0, 1.0) as f32, y.clamp(0.0, 1.0) as f32)
+    let unit = rect.height().max(1.0);
+    let x = (f64::from(event.client_x()) - rect.left()) / unit;
+    let y = (f64::from(event.client_y()) - rect.top()) / unit;
+    Point::new(
+        x.clamp(0.0, rect.width() / unit) as f32,
+        y.clamp(0.0, 1.0) as f32,
+    )
 }
 
 /// The drawing pad.
@@ -231,11 +240,17 @@ pub fn pad(props: &PadProps) -> Html {
         let canvas_ref = canvas_ref.clone();
         let drawing = props.drawing.clone();
         let on_draw = props.on_draw.clone();
+        let on_hover = props.on_hover.clone();
         Callback::from(move |event: PointerEvent| {
             let Some(canvas) = canvas_ref.cast::<HtmlCanvasElement>() else {
                 return;
             };
             let mut d = drawing.borrow_mut();
+            if d.active_pointer.is_none() && event.pointer_type() != "touch" {
+                drop(d);
+                on_hover.emit(Some(pad_point(&canvas, &event)));
+                return;
+            }
             if d.active_pointer != Some(event.pointer_id()) {
                 return;
             }
@@ -284,18 +299,24 @@ pub fn pad(props: &PadProps) -> Html {
         })
     };
 
+    let on_pointer_leave = {
+        let on_hover = props.on_hover.clone();
+        Callback::from(move |_: PointerEvent| on_hover.emit(None))
+    };
+
     html! {
         <canvas
             ref={canvas_ref}
             class="pad"
             data-testid="pad"
             role="img"
-            aria-label="Drawing pad: draw a digit with the mouse, a finger or a pen"
+            aria-label="Drawing pad: write a digit or a number with the mouse, a finger or a pen"
             onpointerdown={on_pointer_down}
             onpointermove={on_pointer_move}
             onpointerup={on_pointer_end.clone()}
             onpointercancel={on_pointer_end.clone()}
             onlostpointercapture={on_pointer_end}
+            onpointerleave={on_pointer_leave}
         />
     }
 }

@@ -1,6 +1,7 @@
-//! The page: the pad and its buttons, the answer (digit or "not sure" or "not a digit",
-//! calibrated confidence, bars, the model's view, latency), the explanation overlays on
-//! request, and the status line, around one [`AppState`].
+//! The page: the pad and its buttons, the number read (a box around each digit on the pad),
+//! the answer for the digit on show (digit or "not sure" or "not a digit", calibrated
+//! confidence, bars, the model's view, latency), the explanation overlays on request, and the
+//! status line, around one [`AppState`].
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -13,17 +14,21 @@ use yew::prelude::*;
 
 use super::bars::Bars;
 use super::explain::{PadSaliency, PreviewSaliency};
+use super::number_view::{DigitBoxes, Number};
 use super::pad::{Drawing, Pad, SharedDrawing};
 use super::personal_panel::PersonalPanel;
 use super::personal_store::PersonalStore;
 use super::preview::Preview;
-use super::state::{Action, AppState, Explained, Shown};
+use super::reader::AnswerCache;
+use super::state::{focused, Action, AppState, Explained, Shown};
 use super::status::Status;
 use crate::classifier::Classifier;
 use crate::fingerprint::fnv1a_hex;
+use crate::number::select;
 use crate::personal::{from_text, Example, Source};
 use crate::preprocess::strokes_to_placed_digit;
 use crate::saliency::explain_answer;
+use crate::strokes::{Bounds, Point};
 use crate::trust::{top_two, Verdict};
 
 /// Where the model comes from.
@@ -116,93 +121,151 @@ fn describe(classifier: &Classifier) -> String {
     }
 }
 
-/// Preprocesses the drawing and classifies it; dispatches the answer (or clears it when the
-/// pad is empty, or reports a failure).
-fn predict(
-    drawing: &SharedDrawing,
-    classifier: &RefCell<Option<Rc<Classifier>>>,
-    store: &RefCell<PersonalStore>,
-    dispatch: &UseReducerDispatcher<AppState>,
-) {
-    let Some(classifier) = classifier.borrow().clone() else {
-        return;
-    };
-    let start = now_ms();
-    let (placed, strokes) = {
-        let d = drawing.borrow();
-        (strokes_to_placed_digit(&d.strokes), d.strokes.len())
-    };
-    let Some((image, placement)) = placed else {
-        dispatch.dispatch(Action::Edited(0));
-        return;
-    };
-    match classifier.classify(&image) {
-        Ok(prediction) => dispatch.dispatch(Action::Predicted(Box::new(Shown {
-            answer: store.borrow().personal.adapt(
-                classifier.trust(),
-                &prediction.logits,
-                &prediction.features,
-            ),
-            prediction,
-            image,
-            placement,
-            strokes,
-            latency_ms: now_ms() - start,
-        }))),
-        Err(e) => dispatch.dispatch(Action::ModelFailed(format!("Inference failed: {e}"))),
-    }
+/// The digits of the latest reading: each one's box and strokes.
+type Groups = Rc<RefCell<Vec<(Bounds, Vec<usize>)>>>;
+
+/// What the page keeps outside Yew's render cycle to read the drawing: the model once
+/// loaded, the person's examples, the answers already computed, and the pointer's digit.
+#[derive(Clone)]
+struct Reader {
+    drawing: SharedDrawing,
+    classifier: Rc<RefCell<Option<Rc<Classifier>>>>,
+    store: Rc<RefCell<PersonalStore>>,
+    cache: Rc<RefCell<AnswerCache>>,
+    /// The digits of the latest reading (box and strokes), for hovering and explaining.
+    groups: Groups,
+    /// The digit under the pointer.
+    hover: Rc<RefCell<Option<usize>>>,
+    dispatch: UseReducerDispatcher<AppState>,
 }
 
-/// Reads the drawing ([`predict`]) and, when the person asked to see why, schedules the
-/// explanation of the new answer ([`schedule_explain`]): what every change to the drawing
-/// but a stroke in progress leads to.
-fn predict_and_explain(
-    drawing: &SharedDrawing,
-    classifier: &Rc<RefCell<Option<Rc<Classifier>>>>,
-    store: &RefCell<PersonalStore>,
-    dispatch: &UseReducerDispatcher<AppState>,
-    explain_on: &RefCell<bool>,
-    pending_explain: &Rc<RefCell<Option<AnimationFrame>>>,
-) {
-    predict(drawing, classifier, store, dispatch);
-    if *explain_on.borrow() {
-        schedule_explain(drawing, classifier, dispatch, pending_explain);
+impl Reader {
+    /// The strokes of the digit on show ([`focused`]).
+    fn focused_pieces(&self) -> Option<Vec<usize>> {
+        let groups = self.groups.borrow();
+        let hover = *self.hover.borrow();
+        let index = hover
+            .filter(|&h| h < groups.len())
+            .or_else(|| (0..groups.len()).max_by_key(|&i| groups[i].1.iter().max().copied()))?;
+        Some(groups[index].1.clone())
     }
-}
 
-/// Computes the explanation of the current drawing's answer in the next animation frame,
-/// after the answer itself has been painted (replacing any explanation still pending).
-fn schedule_explain(
-    drawing: &SharedDrawing,
-    classifier: &Rc<RefCell<Option<Rc<Classifier>>>>,
-    dispatch: &UseReducerDispatcher<AppState>,
-    pending: &Rc<RefCell<Option<AnimationFrame>>>,
-) {
-    let (drawing, classifier, dispatch) = (drawing.clone(), classifier.clone(), dispatch.clone());
-    let slot = pending.clone();
-    let frame = request_animation_frame(move |_| {
-        slot.borrow_mut().take();
-        let Some(classifier) = classifier.borrow().clone() else {
-            return;
-        };
-        let (placed, strokes) = {
-            let d = drawing.borrow();
-            (strokes_to_placed_digit(&d.strokes), d.strokes.len())
-        };
-        let Some((image, _)) = placed else {
+    /// Reads the drawing as a number and dispatches its digits (or clears the answer when
+    /// the pad is empty, or reports a failure).
+    fn read(&self) {
+        let Some(classifier) = self.classifier.borrow().clone() else {
             return;
         };
         let start = now_ms();
-        match explain_answer(&classifier, &image) {
-            Ok(saliency) => dispatch.dispatch(Action::Explained(Box::new(Explained {
-                saliency,
-                strokes,
-                ms: now_ms() - start,
-            }))),
-            Err(e) => dispatch.dispatch(Action::ModelFailed(format!("Explaining failed: {e}"))),
+        let strokes = self.drawing.borrow().strokes.clone();
+        if strokes.iter().all(Vec::is_empty) {
+            self.groups.borrow_mut().clear();
+            self.dispatch.dispatch(Action::Edited(0));
+            return;
         }
-    });
-    *pending.borrow_mut() = Some(frame);
+        let digits = match self.cache.borrow_mut().read(&strokes, &classifier) {
+            Ok(digits) => digits,
+            Err(e) => {
+                self.dispatch
+                    .dispatch(Action::ModelFailed(format!("Inference failed: {e}")));
+                return;
+            }
+        };
+        let latency_ms = now_ms() - start;
+        let store = self.store.borrow();
+        let reading: Vec<Shown> = digits
+            .into_iter()
+            .map(|d| Shown {
+                answer: store.personal.adapt(
+                    classifier.trust(),
+                    &d.prediction.logits,
+                    &d.prediction.features,
+                ),
+                pieces: d.group.pieces,
+                bounds: d.group.bounds,
+                prediction: d.prediction,
+                image: d.image,
+                placement: d.placement,
+                strokes: strokes.len(),
+                latency_ms,
+            })
+            .collect();
+        *self.groups.borrow_mut() = reading
+            .iter()
+            .map(|s| (s.bounds, s.pieces.clone()))
+            .collect();
+        debug_assert_eq!(
+            focused(&reading, *self.hover.borrow()).map(|i| reading[i].pieces.clone()),
+            self.focused_pieces()
+        );
+        self.dispatch.dispatch(Action::Read(reading));
+    }
+
+    /// Reads the drawing ([`Reader::read`]) and, when the person asked to see why,
+    /// schedules the explanation of the digit on show ([`Reader::schedule_explain`]): what
+    /// every change to the drawing but a stroke in progress leads to.
+    fn read_and_explain(
+        &self,
+        explain_on: &RefCell<bool>,
+        pending: &Rc<RefCell<Option<AnimationFrame>>>,
+    ) {
+        self.read();
+        if *explain_on.borrow() {
+            self.schedule_explain(pending);
+        }
+    }
+
+    /// Computes the explanation of the digit on show in the next animation frame, after the
+    /// answer itself has been painted (replacing any explanation still pending).
+    fn schedule_explain(&self, pending: &Rc<RefCell<Option<AnimationFrame>>>) {
+        let Some(pieces) = self.focused_pieces() else {
+            return;
+        };
+        let reader = self.clone();
+        let slot = pending.clone();
+        let frame = request_animation_frame(move |_| {
+            slot.borrow_mut().take();
+            let Some(classifier) = reader.classifier.borrow().clone() else {
+                return;
+            };
+            let (placed, strokes) = {
+                let d = reader.drawing.borrow();
+                (
+                    strokes_to_placed_digit(&select(&d.strokes, &pieces)),
+                    d.strokes.len(),
+                )
+            };
+            let Some((image, _)) = placed else {
+                return;
+            };
+            let start = now_ms();
+            match explain_answer(&classifier, &image) {
+                Ok(saliency) => reader
+                    .dispatch
+                    .dispatch(Action::Explained(Box::new(Explained {
+                        saliency,
+                        strokes,
+                        pieces,
+                        ms: now_ms() - start,
+                    }))),
+                Err(e) => reader
+                    .dispatch
+                    .dispatch(Action::ModelFailed(format!("Explaining failed: {e}"))),
+            }
+        });
+        *pending.borrow_mut() = Some(frame);
+    }
+
+    /// The digit whose box holds `point` (a little margin around each box), if any.
+    fn digit_at(&self, point: Point) -> Option<usize> {
+        self.groups.borrow().iter().position(|(b, _)| {
+            let margin = 0.1 * b.height().max(b.width());
+            point.x >= b.min_x - margin
+                && point.x <= b.max_x + margin
+                && point.y >= b.min_y - margin
+                && point.y <= b.max_y + margin
+        })
+    }
 }
 
 /// Offers `text` as a file download named `name` (a Blob URL on a temporary link).
@@ -232,7 +295,7 @@ fn download(name: &str, text: &str) -> Result<(), String> {
 /// The big answer and the line under it, by verdict.
 fn answer_text(shown: Option<&Shown>) -> (String, String) {
     let Some(s) = shown else {
-        return (String::new(), "Draw a digit".into());
+        return (String::new(), "Write a digit or a number".into());
     };
     let p = &s.answer;
     let digit = p.digit();
@@ -265,18 +328,27 @@ pub fn app(props: &AppProps) -> Html {
     let state = use_reducer(AppState::default);
     let drawing: SharedDrawing = use_mut_ref(Drawing::default);
     let classifier: Rc<RefCell<Option<Rc<Classifier>>>> = use_mut_ref(|| None);
+    let store: Rc<RefCell<PersonalStore>> = use_mut_ref(PersonalStore::default);
+    let cache: Rc<RefCell<AnswerCache>> = use_mut_ref(AnswerCache::default);
+    let groups: Groups = use_mut_ref(Vec::new);
+    let hover: Rc<RefCell<Option<usize>>> = use_mut_ref(|| None);
+    let reader = Reader {
+        drawing: drawing.clone(),
+        classifier: classifier.clone(),
+        store: store.clone(),
+        cache,
+        groups,
+        hover,
+        dispatch: state.dispatcher(),
+    };
     let pending_frame: Rc<RefCell<Option<AnimationFrame>>> = use_mut_ref(|| None);
     let pending_explain: Rc<RefCell<Option<AnimationFrame>>> = use_mut_ref(|| None);
     // Mirrors `state.explain` for the callbacks, which are created once.
     let explain_on: Rc<RefCell<bool>> = use_mut_ref(|| false);
-    let store: Rc<RefCell<PersonalStore>> = use_mut_ref(PersonalStore::default);
 
     // Load the model once.
     {
-        let dispatch = state.dispatcher();
-        let classifier = classifier.clone();
-        let store = store.clone();
-        let drawing = drawing.clone();
+        let reader = reader.clone();
         let explain_on = explain_on.clone();
         let pending_explain = pending_explain.clone();
         use_effect_with(props.model.clone(), move |source| {
@@ -294,29 +366,23 @@ pub fn app(props: &AppProps) -> Html {
                     mark("digitpad:first-inference");
                     model.map_err(|e| format!("The model could not be loaded: {e}"))
                 });
+                let dispatch = &reader.dispatch;
                 match loaded {
                     Ok(model) => {
                         let description = describe(&model);
                         // The person's examples, read by this model.
                         let kept = PersonalStore::load()
-                            .and_then(|examples| store.borrow_mut().set(examples, &model));
+                            .and_then(|examples| reader.store.borrow_mut().set(examples, &model));
                         match kept {
                             Ok(()) => dispatch.dispatch(Action::PersonalChanged(
-                                store.borrow().personal.counts(),
+                                reader.store.borrow().personal.counts(),
                             )),
                             Err(reason) => dispatch.dispatch(Action::Notice(Some(reason))),
                         }
-                        *classifier.borrow_mut() = Some(Rc::new(model));
+                        *reader.classifier.borrow_mut() = Some(Rc::new(model));
                         dispatch.dispatch(Action::ModelReady(description));
                         // Anything drawn while the model loaded gets its answer now.
-                        predict_and_explain(
-                            &drawing,
-                            &classifier,
-                            &store,
-                            &dispatch,
-                            &explain_on,
-                            &pending_explain,
-                        );
+                        reader.read_and_explain(&explain_on, &pending_explain);
                     }
                     Err(reason) => dispatch.dispatch(Action::ModelFailed(reason)),
                 }
@@ -324,103 +390,96 @@ pub fn app(props: &AppProps) -> Html {
         });
     }
 
-    // While drawing: at most one prediction per animation frame, on the latest strokes.
+    // While drawing: at most one reading per animation frame, on the latest strokes.
     let on_draw = {
-        let drawing = drawing.clone();
-        let classifier = classifier.clone();
+        let reader = reader.clone();
         let pending_frame = pending_frame.clone();
-        let dispatch = state.dispatcher();
         let pending_explain = pending_explain.clone();
-        let store = store.clone();
         use_callback((), move |_: (), _| {
             // The drawing is changing: an explanation still pending would be of the old one.
             pending_explain.borrow_mut().take();
             if pending_frame.borrow().is_some() {
                 return;
             }
-            let (drawing, classifier, dispatch, store) = (
-                drawing.clone(),
-                classifier.clone(),
-                dispatch.clone(),
-                store.clone(),
-            );
+            let reader = reader.clone();
             let pending = pending_frame.clone();
             let frame = request_animation_frame(move |_| {
                 pending.borrow_mut().take();
-                predict(&drawing, &classifier, &store, &dispatch);
+                reader.read();
             });
             *pending_frame.borrow_mut() = Some(frame);
         })
     };
 
-    // At the end of each stroke: always one prediction, right away.
+    // At the end of each stroke: always one reading, right away.
     let on_stroke_end = {
-        let drawing = drawing.clone();
-        let classifier = classifier.clone();
+        let reader = reader.clone();
         let pending_frame = pending_frame.clone();
-        let dispatch = state.dispatcher();
         let explain_on = explain_on.clone();
         let pending_explain = pending_explain.clone();
-        let store = store.clone();
         use_callback((), move |_: (), _| {
             pending_frame.borrow_mut().take();
-            dispatch.dispatch(Action::StrokesDrawn(drawing.borrow().strokes.len()));
-            predict_and_explain(
-                &drawing,
-                &classifier,
-                &store,
-                &dispatch,
-                &explain_on,
-                &pending_explain,
-            );
+            reader
+                .dispatch
+                .dispatch(Action::StrokesDrawn(reader.drawing.borrow().strokes.len()));
+            reader.read_and_explain(&explain_on, &pending_explain);
+        })
+    };
+
+    // The pointer over a digit's box shows that digit's answer (and explanation).
+    let on_hover = {
+        let reader = reader.clone();
+        let explain_on = explain_on.clone();
+        let pending_explain = pending_explain.clone();
+        use_callback((), move |point: Option<Point>, _| {
+            let digit = point.and_then(|p| reader.digit_at(p));
+            if *reader.hover.borrow() == digit {
+                return;
+            }
+            *reader.hover.borrow_mut() = digit;
+            reader.dispatch.dispatch(Action::Hover(digit));
+            if *explain_on.borrow() {
+                reader.schedule_explain(&pending_explain);
+            }
         })
     };
 
     let edit = {
-        let drawing = drawing.clone();
-        let classifier = classifier.clone();
+        let reader = reader.clone();
         let pending_frame = pending_frame.clone();
-        let dispatch = state.dispatcher();
         let explain_on = explain_on.clone();
         let pending_explain = pending_explain.clone();
-        let store = store.clone();
         Rc::new(move |undo: bool| {
             pending_frame.borrow_mut().take();
             pending_explain.borrow_mut().take();
             {
-                let mut d = drawing.borrow_mut();
+                let mut d = reader.drawing.borrow_mut();
                 if undo {
                     d.undo();
                 } else {
                     d.clear();
                 }
             }
-            let n = drawing.borrow().strokes.len();
-            dispatch.dispatch(Action::Edited(n));
+            *reader.hover.borrow_mut() = None;
+            let n = reader.drawing.borrow().strokes.len();
+            reader.dispatch.dispatch(Action::Edited(n));
             if n > 0 {
-                predict_and_explain(
-                    &drawing,
-                    &classifier,
-                    &store,
-                    &dispatch,
-                    &explain_on,
-                    &pending_explain,
-                );
+                reader.read_and_explain(&explain_on, &pending_explain);
+            } else {
+                reader.groups.borrow_mut().clear();
             }
         })
     };
     let on_explain = {
-        let drawing = drawing.clone();
-        let classifier = classifier.clone();
-        let dispatch = state.dispatcher();
+        let reader = reader.clone();
         let explain_on = explain_on.clone();
         let pending_explain = pending_explain.clone();
         Callback::from(move |_: MouseEvent| {
             let on = !*explain_on.borrow();
             *explain_on.borrow_mut() = on;
-            dispatch.dispatch(Action::ToggleExplain);
+            reader.dispatch.dispatch(Action::ToggleExplain);
             if on {
-                schedule_explain(&drawing, &classifier, &dispatch, &pending_explain);
+                reader.schedule_explain(&pending_explain);
             } else {
                 pending_explain.borrow_mut().take();
             }
@@ -428,31 +487,31 @@ pub fn app(props: &AppProps) -> Html {
     };
     // The person's examples changed: keep them, tell the page, read the drawing again.
     let set_examples = {
-        let drawing = drawing.clone();
-        let classifier = classifier.clone();
-        let store = store.clone();
-        let dispatch = state.dispatcher();
+        let reader = reader.clone();
         Rc::new(move |examples: Vec<Example>, notice: Option<String>| {
-            let Some(model) = classifier.borrow().clone() else {
+            let dispatch = &reader.dispatch;
+            let Some(model) = reader.classifier.borrow().clone() else {
                 dispatch.dispatch(Action::Notice(Some(
                     "The model is still loading: try again in a moment.".into(),
                 )));
                 return;
             };
-            let set = store.borrow_mut().set(examples, &model);
-            let saved = set.and_then(|()| store.borrow().save());
-            dispatch.dispatch(Action::PersonalChanged(store.borrow().personal.counts()));
+            let set = reader.store.borrow_mut().set(examples, &model);
+            let saved = set.and_then(|()| reader.store.borrow().save());
+            dispatch.dispatch(Action::PersonalChanged(
+                reader.store.borrow().personal.counts(),
+            ));
             dispatch.dispatch(Action::Notice(match saved {
                 Ok(()) => notice,
                 Err(reason) => Some(reason),
             }));
-            predict(&drawing, &classifier, &store, &dispatch);
+            reader.read();
         })
     };
     let on_correct = {
         let set_examples = set_examples.clone();
         let store = store.clone();
-        let image = state.shown.as_ref().map(|s| s.image.clone());
+        let image = state.shown().map(|s| s.image.clone());
         Callback::from(move |digit: u8| {
             if let Some(image) = image.clone() {
                 let mut examples = store.borrow().examples.clone();
@@ -536,7 +595,8 @@ pub fn app(props: &AppProps) -> Html {
         });
     }
 
-    let shown = state.shown.as_ref();
+    let shown = state.shown();
+    let focus = focused(&state.reading, state.hover);
     let empty = state.strokes == 0 && shown.is_none();
     let (answer, note) = answer_text(shown);
     let verdict = shown.map(|s| s.answer.verdict);
@@ -550,13 +610,15 @@ pub fn app(props: &AppProps) -> Html {
                 <Status status={state.status.clone()} />
                 <div class="pad-frame">
                     <Pad drawing={drawing.clone()} revision={state.revision}
-                        on_draw={on_draw} on_stroke_end={on_stroke_end} />
+                        on_draw={on_draw} on_stroke_end={on_stroke_end} on_hover={on_hover} />
                     <PadSaliency active={state.explain} saliency={saliency.clone()}
                         placement={placement} ms={explained.map(|e| e.ms)} />
+                    <DigitBoxes reading={state.reading.clone()} focus={focus} />
                     if empty {
-                        <p class="hint" aria-hidden="true">{ "Draw a digit" }</p>
+                        <p class="hint" aria-hidden="true">{ "Write a digit or a number" }</p>
                     }
                 </div>
+                <Number reading={state.reading.clone()} focus={focus} strokes={state.strokes} />
                 <div class="controls">
                     <button type="button" data-testid="undo" onclick={on_undo}
                         disabled={state.strokes == 0} aria-keyshortcuts="Control+Z Meta+Z"

@@ -1,4 +1,5 @@
-//! The page's state: whether the model is ready, the prediction on show and its explanation. Strokes are not
+//! The page's state: whether the model is ready, the number read (each digit's answer), which
+//! digit is on show and its explanation. Strokes are not
 //! here: they change on every pointer event and live in [`super::pad::Drawing`], outside
 //! Yew's render cycle; this state changes at most once per animation frame.
 
@@ -11,6 +12,7 @@ use crate::digit::{DigitImage, CLASSES};
 use crate::personal::Adapted;
 use crate::preprocess::Placement;
 use crate::saliency::Saliency;
+use crate::strokes::Bounds;
 
 /// Where the model is in its life.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,9 +36,13 @@ impl ModelStatus {
     }
 }
 
-/// The answer on show, with what it was computed from.
+/// One digit of the number read, with what it was computed from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Shown {
+    /// The strokes it is made of (indices into the drawing).
+    pub pieces: Vec<usize>,
+    /// The box around them, in pad units.
+    pub bounds: Bounds,
     /// The model's answer.
     pub prediction: Prediction,
     /// The answer shown: the model's, after the person's examples had their say.
@@ -45,10 +51,18 @@ pub struct Shown {
     pub image: DigitImage,
     /// Where the drawing landed in that image (to map the explanation back onto the pad).
     pub placement: Placement,
-    /// Number of strokes the answer was computed from.
+    /// Number of strokes on the pad when the number was read.
     pub strokes: usize,
-    /// Preprocessing plus inference, in milliseconds.
+    /// Reading the whole number (grouping, preprocessing, inference), in milliseconds.
     pub latency_ms: f64,
+}
+
+/// Which digit of `reading` is on show: the one under the pointer (`hover`), else the one
+/// holding the latest stroke.
+pub fn focused(reading: &[Shown], hover: Option<usize>) -> Option<usize> {
+    hover
+        .filter(|&h| h < reading.len())
+        .or_else(|| (0..reading.len()).max_by_key(|&i| reading[i].pieces.iter().max().copied()))
 }
 
 /// Everything the page renders from.
@@ -56,8 +70,10 @@ pub struct Shown {
 pub struct AppState {
     /// Model status.
     pub status: ModelStatus,
-    /// The latest answer, `None` when the pad is empty or nothing was predicted yet.
-    pub shown: Option<Shown>,
+    /// The digits read, left to right; empty when the pad is empty or nothing was read yet.
+    pub reading: Vec<Shown>,
+    /// The digit under the pointer, if any.
+    pub hover: Option<usize>,
     /// Strokes on the pad (for the Undo/Clear buttons and the empty-pad hint).
     pub strokes: usize,
     /// Bumped whenever the drawing changes other than by the pointer (undo, clear), so the
@@ -80,17 +96,24 @@ pub struct Explained {
     pub saliency: Saliency,
     /// Strokes of the drawing it was computed from.
     pub strokes: usize,
+    /// The strokes of the digit it explains.
+    pub pieces: Vec<usize>,
     /// How long it took, in milliseconds.
     pub ms: f64,
 }
 
 impl AppState {
+    /// The digit on show ([`focused`]).
+    pub fn shown(&self) -> Option<&Shown> {
+        focused(&self.reading, self.hover).map(|i| &self.reading[i])
+    }
+
     /// The explanation, when it belongs to the answer on show and the person asked for it.
     pub fn current_explanation(&self) -> Option<&Explained> {
-        let shown = self.shown.as_ref()?;
+        let shown = self.shown()?;
         self.saliency
             .as_ref()
-            .filter(|e| self.explain && e.strokes == shown.strokes)
+            .filter(|e| self.explain && e.strokes == shown.strokes && e.pieces == shown.pieces)
             .filter(|e| e.saliency.digit == shown.prediction.digit())
     }
 }
@@ -99,7 +122,8 @@ impl Default for AppState {
     fn default() -> Self {
         Self {
             status: ModelStatus::Loading,
-            shown: None,
+            reading: Vec::new(),
+            hover: None,
             strokes: 0,
             revision: 0,
             explain: false,
@@ -116,8 +140,10 @@ pub enum Action {
     ModelReady(String),
     /// The model could not be loaded or run.
     ModelFailed(String),
-    /// A new answer.
-    Predicted(Box<Shown>),
+    /// The number was read again: its digits, left to right.
+    Read(Vec<Shown>),
+    /// The pointer is over this digit's box (`None`: over none).
+    Hover(Option<usize>),
     /// The pad holds this many strokes now, drawn by the pointer.
     StrokesDrawn(usize),
     /// Undo or clear changed the drawing to this many strokes; the answer is stale.
@@ -140,16 +166,16 @@ impl Reducible for AppState {
         match action {
             Action::ModelReady(description) => next.status = ModelStatus::Ready(description),
             Action::ModelFailed(reason) => next.status = ModelStatus::Failed(reason),
-            Action::Predicted(shown) => {
+            Action::Read(reading) => {
+                next.reading = reading;
                 // A new drawing makes the explanation stale (a repeat of the same answer for
                 // the same strokes keeps it).
-                if next.shown.as_ref().map(|s| s.strokes) != Some(shown.strokes)
-                    || next.shown.as_ref().map(|s| &s.image) != Some(&shown.image)
-                {
+                let before = self.shown().map(|s| (s.strokes, &s.image));
+                if next.shown().map(|s| (s.strokes, &s.image)) != before {
                     next.saliency = None;
                 }
-                next.shown = Some(*shown);
             }
+            Action::Hover(hover) => next.hover = hover,
             Action::ToggleExplain => next.explain = !next.explain,
             Action::Explained(explained) => next.saliency = Some(*explained),
             Action::PersonalChanged(counts) => next.personal = counts,
@@ -160,7 +186,8 @@ impl Reducible for AppState {
                 next.revision += 1;
                 next.saliency = None;
                 if n == 0 {
-                    next.shown = None;
+                    next.reading.clear();
+                    next.hover = None;
                 }
             }
         }

@@ -59,11 +59,22 @@ async function padBox(page) {
   return page.locator('[data-testid="pad"]').boundingBox();
 }
 
+/** Where a point in pad units lands on screen: the pad's height is 1 on both axes. A drawing
+ * made for a square pad (x up to 1) is centred on the wide pad; one too wide for this pad
+ * (a number on a phone) is scaled to fit. */
+function placer(box, strokes) {
+  const widest = Math.max(1, ...strokes.flat().map(([x]) => x));
+  const scale = Math.min(1, box.width / box.height / widest);
+  const offset = widest <= 1 ? (box.width - box.height) / 2 : 0;
+  return ([x, y]) => [box.x + offset + x * scale * box.height, box.y + y * scale * box.height];
+}
+
 /** Draws strokes with the mouse (real input events, not JavaScript-made ones). */
 async function drawWithMouse(page, strokes) {
   const box = await padBox(page);
+  const place = placer(box, strokes);
   for (const stroke of strokes) {
-    const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+    const at = (p) => place(p);
     await page.mouse.move(...at(stroke[0]));
     await page.mouse.down();
     for (const p of stroke.slice(1)) await page.mouse.move(...at(p));
@@ -74,8 +85,12 @@ async function drawWithMouse(page, strokes) {
 /** Draws strokes with a finger, through the DevTools protocol's touch events. */
 async function drawWithTouch(page, cdp, strokes) {
   const box = await padBox(page);
+  const place = placer(box, strokes);
   for (const stroke of strokes) {
-    const at = ([x, y]) => ({ x: box.x + x * box.width, y: box.y + y * box.height });
+    const at = (p) => {
+      const [x, y] = place(p);
+      return { x, y };
+    };
     await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [at(stroke[0])] });
     for (const p of stroke.slice(1)) {
       await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [at(p)] });
@@ -93,6 +108,36 @@ async function prediction(page) {
     source: await el.getAttribute("data-source"),
     confidence: Number(await el.getAttribute("data-confidence")),
   };
+}
+
+/** The number read, and its digit boxes. */
+async function numberRead(page) {
+  const el = page.locator('[data-testid="number"]');
+  const boxes = page.locator('[data-testid="digit-box"]');
+  const digits = [];
+  for (let i = 0; i < (await boxes.count()); i++) digits.push(await boxes.nth(i).getAttribute("data-digit"));
+  return {
+    text: (await el.textContent()).trim(),
+    strokes: await el.getAttribute("data-strokes"),
+    digits: Number(await el.getAttribute("data-digits")),
+    boxes: digits.join(""),
+  };
+}
+
+/** A number made of the single-digit fixtures, side by side, each 0.5 of the pad high. */
+async function composeNumber(text) {
+  const strokes = [];
+  let x = 0.15;
+  for (const c of text) {
+    const digit = await readStrokes(`digit-${c}`);
+    const pts = digit.flat();
+    const [x0, x1] = [Math.min(...pts.map((p) => p[0])), Math.max(...pts.map((p) => p[0]))];
+    const [y0, y1] = [Math.min(...pts.map((p) => p[1])), Math.max(...pts.map((p) => p[1]))];
+    const s = 0.5 / (y1 - y0);
+    for (const stroke of digit) strokes.push(stroke.map(([px, py]) => [x + (px - x0) * s, 0.25 + (py - y0) * s]));
+    x += (x1 - x0) * s + 0.08;
+  }
+  return strokes;
 }
 
 async function waitForStrokes(page, n) {
@@ -153,7 +198,8 @@ async function main() {
     await waitReady(page);
     console.log(`  ready after ${Date.now() - start} ms`);
     check((await prediction(page)).digit === "", "empty pad: no prediction");
-    check((await page.locator(".hint").textContent()) === "Draw a digit", 'empty pad says "Draw a digit"');
+    check((await page.locator(".hint").textContent()) === "Write a digit or a number", 'empty pad says "Write a digit or a number"');
+    check((await numberRead(page)).text === "", "empty pad: no number");
 
     for (const [name, digit] of [["digit-3", "3"], ["corner-4", "4"], ["small-7", "7"], ["digit-0", "0"], ["digit-6", "6"]]) {
       await clearPad(page);
@@ -164,6 +210,45 @@ async function main() {
       check(p.digit === digit, `${name}: reads ${p.digit}, expected ${digit}`);
       check(p.verdict === "digit" && p.confidence > 0.5, `${name}: verdict ${p.verdict} at ${p.confidence}`);
       if (name === "digit-3") await page.screenshot({ path: join(shots, "desktop.png") });
+    }
+
+    // Writing styles MNIST barely holds (from the style test set, tests/fixtures/styles): a
+    // slashed zero and a crossed seven, each drawn stroke by stroke with the mouse. (The
+    // slashed zeros are two the model reads natively: 10 of the 16 are read right through the
+    // number reader, see the README; this checks that real pointer input gives the same.)
+    for (const [name, digit] of [["slashed-01-0", "0"], ["slashed-02-0", "0"], ["crossed-00-7", "7"], ["crossed-01-7", "7"]]) {
+      await clearPad(page);
+      const strokes = await readStrokes(name, "styles");
+      await drawWithMouse(page, strokes);
+      await waitForStrokes(page, strokes.length);
+      const p = await prediction(page);
+      check(p.digit === digit && p.verdict === "digit", `${name}: reads ${p.digit} (${p.verdict}), expected ${digit}`);
+      check((await numberRead(page)).text === digit, `${name}: the number reads ${digit}`);
+    }
+
+    // Whole numbers: "2026" from the pad's own digit drawings, and numbers from the number
+    // fixtures (tests/fixtures/numbers): apart, touching, a squeezed 1.
+    for (const [name, expected] of [["2026", "2026"], ["01-2185", "2185"], ["02-185", "185"], ["06-326163", "326163"]]) {
+      await clearPad(page);
+      const strokes = name === "2026" ? await composeNumber("2026") : await readStrokes(name, "numbers");
+      await drawWithMouse(page, strokes);
+      await waitForStrokes(page, strokes.length);
+      const n = await numberRead(page);
+      check(n.text === expected && n.boxes === expected, `number ${name}: reads "${n.text}" (boxes "${n.boxes}"), expected ${expected}`);
+      check(n.digits === expected.length && n.strokes === String(strokes.length), `number ${name}: ${n.digits} digits from ${n.strokes} strokes`);
+      if (name === "2026") {
+        check(await page.locator('[data-testid="number"]').isVisible(), "the number is shown big");
+        check((await prediction(page)).digit === "6", "the panel shows the last digit written");
+        await page.screenshot({ path: join(shots, "number.png") });
+        // Pointing at the first digit shows its answer in the panel.
+        const first = await page.locator('[data-testid="digit-box"]').first().boundingBox();
+        await page.mouse.move(first.x + first.width / 2, first.y + first.height / 2);
+        await page.waitForFunction(() => document.querySelector('[data-testid="prediction"]').textContent.trim() === "2", null, {
+          timeout: 5000,
+        });
+        check((await prediction(page)).digit === "2", "pointing at the first digit shows it in the panel");
+        await page.mouse.move(5, 5);
+      }
     }
 
     // Not a digit: a scribble and a letter, drawn with the mouse.
@@ -287,6 +372,14 @@ async function main() {
     check(Math.abs(backing - 2) < 0.01, `canvas backing store follows devicePixelRatio (${backing.toFixed(2)})`);
     await mobile.screenshot({ path: join(shots, "phone.png") });
     await mobile.screenshot({ path: join(shots, "phone-full.png"), fullPage: true });
+    // A number written by touch, across the phone's pad.
+    await mobile.click('[data-testid="clear"]');
+    const phoneNumber = await readStrokes("07-9530", "numbers");
+    await drawWithTouch(mobile, cdp, phoneNumber);
+    await waitForStrokes(mobile, phoneNumber.length);
+    const readOnPhone = await numberRead(mobile);
+    check(readOnPhone.text === "9530" && readOnPhone.boxes === "9530", `touch-written 9530 reads "${readOnPhone.text}"`);
+    await mobile.screenshot({ path: join(shots, "phone-number.png") });
 
     console.log("a stale model file (an old cache serving the previous version's model)");
     const staleContext = await browser.newContext();
