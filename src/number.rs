@@ -562,8 +562,8 @@ fn blobs(ink: &[f32], width: usize) -> Vec<Blob> {
         members.push(pixels);
     }
     // Faint ink joins the first strong blob it borders.
-    for i in 0..ink.len() {
-        if ink[i] > 0.0 && ink[i] < BLOB_INK {
+    for (i, &value) in ink.iter().enumerate() {
+        if value > 0.0 && value < BLOB_INK {
             if let Some(id) = neighbours(i).map(|j| label[j]).find(|&l| l != usize::MAX) {
                 members[id].push(i);
             }
