@@ -858,7 +858,15 @@ fn bench(args: BenchArgs) -> Result<()> {
             read()?;
         }
         let ms = start.elapsed().as_secs_f64() * 1e3 / f64::from(runs);
+        // Finding the candidates alone (boxes, contacts between strokes): what every frame
+        // pays before the page's caches answer.
+        let start = Instant::now();
+        for _ in 0..runs {
+            std::hint::black_box(crate::number::prepare_strokes(&strokes));
+        }
+        let grouping_ms = start.elapsed().as_secs_f64() * 1e3 / f64::from(runs);
         report["number"] = serde_json::json!({
+            "grouping_ms": grouping_ms,
             "file": path.display().to_string(),
             "read": crate::number::as_text(&digits),
             "strokes": strokes.len(),

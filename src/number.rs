@@ -165,7 +165,7 @@ pub enum Contact {
 /// The candidates for pieces with these boxes (one per piece: a stroke's or a blob's);
 /// `touch(a, b)` says how pieces `a` and `b` meet (asked only of pieces close in reading
 /// order).
-pub fn candidates(boxes: &[Bounds], touch: impl Fn(usize, usize) -> Contact) -> Candidates {
+pub fn candidates(boxes: &[Bounds], mut touch: impl FnMut(usize, usize) -> Contact) -> Candidates {
     let mut order: Vec<usize> = (0..boxes.len()).collect();
     order.sort_by(|&a, &b| {
         boxes[a]
@@ -407,6 +407,15 @@ pub struct Prepared {
 
 /// Finds the candidate digits of a drawing (empty strokes ignored).
 pub fn prepare_strokes(strokes: &[Stroke]) -> Prepared {
+    prepare_strokes_with(strokes, |a, b| strokes_contact(&strokes[a], &strokes[b]))
+}
+
+/// [`prepare_strokes`], asking `contact(a, b)` how strokes `a` and `b` meet (the page
+/// remembers it: finished strokes do not change).
+pub fn prepare_strokes_with(
+    strokes: &[Stroke],
+    mut contact: impl FnMut(usize, usize) -> Contact,
+) -> Prepared {
     let inked: Vec<usize> = (0..strokes.len())
         .filter(|&i| !strokes[i].is_empty())
         .collect();
@@ -414,9 +423,7 @@ pub fn prepare_strokes(strokes: &[Stroke]) -> Prepared {
         .iter()
         .filter_map(|&i| Bounds::of_strokes(std::slice::from_ref(&strokes[i])))
         .collect();
-    let found = candidates(&boxes, |a, b| {
-        strokes_contact(&strokes[inked[a]], &strokes[inked[b]])
-    });
+    let found = candidates(&boxes, |a, b| contact(inked[a], inked[b]));
     let keys = found
         .list
         .iter()
@@ -470,14 +477,16 @@ impl Prepared {
     }
 }
 
-/// Reads the strokes as a number, asking `answer` for the model's answer to every candidate
-/// digit (given as its strokes; the page answers from a cache and renders only what it has
-/// not seen), and returns the digits left to right. No ink gives no digits.
+/// Reads the strokes as a number, asking `contact` how two strokes meet and `answer` for the
+/// model's answer to every candidate digit (given as its strokes; the page answers both
+/// from caches and renders only what it has not seen), and returns the digits left to
+/// right. No ink gives no digits.
 pub fn read_strokes_with<E>(
     strokes: &[Stroke],
+    contact: impl FnMut(usize, usize) -> Contact,
     answer: impl FnOnce(&[Vec<usize>]) -> Result<Vec<Prediction>, E>,
 ) -> Result<Vec<ReadDigit>, E> {
-    let prepared = prepare_strokes(strokes);
+    let prepared = prepare_strokes_with(strokes, contact);
     let predictions = answer(&prepared.strokes)?;
     Ok(prepared.read(strokes, &predictions, &Weights::DEFAULT))
 }
@@ -488,7 +497,8 @@ pub fn read_strokes<E>(
     strokes: &[Stroke],
     classify: impl FnOnce(&[DigitImage]) -> Result<Vec<Prediction>, E>,
 ) -> Result<Vec<ReadDigit>, E> {
-    read_strokes_with(strokes, |candidates| {
+    let contact = |a: usize, b: usize| strokes_contact(&strokes[a], &strokes[b]);
+    read_strokes_with(strokes, contact, |candidates| {
         let images: Vec<DigitImage> = candidates
             .iter()
             .map(|pieces| render(strokes, pieces).0)

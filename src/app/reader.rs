@@ -1,35 +1,38 @@
 //! Reads the pad as a number ([`crate::number`]) for the page, remembering the model's
-//! answer to every candidate digit: while a stroke grows, only the candidates holding it
-//! are rendered and classified again, so reading a long number stays within a frame.
+//! answer to every candidate digit and how every two strokes meet: while a stroke grows,
+//! only the candidates holding it are rendered and classified again, and only its contacts
+//! measured again, so reading a long number stays within a frame.
 
 use std::collections::HashMap;
 
 use crate::classifier::{Classifier, ClassifierError};
-use crate::number::{read_strokes_with, render, ReadDigit};
+use crate::number::{read_strokes_with, render, strokes_contact, Contact, ReadDigit};
 use crate::strokes::Stroke;
 use crate::{DigitImage, Prediction};
 
-/// A candidate's identity: each of its strokes' index, length and last point (bits), so
-/// that a stroke that grew, or a new stroke where an undone one was, is a new candidate.
-type Key = Vec<(usize, usize, u32, u32)>;
+/// A stroke's identity: its index, length and last point (bits), so that a stroke that grew,
+/// or a new stroke where an undone one was, is a new stroke.
+type StrokeKey = (usize, usize, u32, u32);
+/// A candidate's identity: its strokes'.
+type Key = Vec<StrokeKey>;
 
 /// Answers beyond this many are forgotten (a long session of drawing).
 const CAPACITY: usize = 4096;
 
-/// The model's answers to candidate digits seen so far.
+/// The model's answers to candidate digits seen so far, and how strokes meet.
 #[derive(Default)]
 pub struct AnswerCache {
     answers: HashMap<Key, Prediction>,
+    contacts: HashMap<(StrokeKey, StrokeKey), Contact>,
+}
+
+fn stroke_key(strokes: &[Stroke], i: usize) -> StrokeKey {
+    let last = strokes[i].last().copied().unwrap_or_default();
+    (i, strokes[i].len(), last.x.to_bits(), last.y.to_bits())
 }
 
 fn key(strokes: &[Stroke], pieces: &[usize]) -> Key {
-    pieces
-        .iter()
-        .map(|&i| {
-            let last = strokes[i].last().copied().unwrap_or_default();
-            (i, strokes[i].len(), last.x.to_bits(), last.y.to_bits())
-        })
-        .collect()
+    pieces.iter().map(|&i| stroke_key(strokes, i)).collect()
 }
 
 impl AnswerCache {
@@ -40,13 +43,21 @@ impl AnswerCache {
         strokes: &[Stroke],
         classifier: &Classifier,
     ) -> Result<Vec<ReadDigit>, ClassifierError> {
-        if self.answers.len() > CAPACITY {
+        if self.answers.len() > CAPACITY || self.contacts.len() > CAPACITY {
             self.answers.clear();
+            self.contacts.clear();
         }
-        read_strokes_with(strokes, |candidates| {
+        let contacts = &mut self.contacts;
+        let contact = |a: usize, b: usize| {
+            *contacts
+                .entry((stroke_key(strokes, a), stroke_key(strokes, b)))
+                .or_insert_with(|| strokes_contact(&strokes[a], &strokes[b]))
+        };
+        let answers = &mut self.answers;
+        read_strokes_with(strokes, contact, |candidates| {
             let keys: Vec<Key> = candidates.iter().map(|c| key(strokes, c)).collect();
             let missing: Vec<usize> = (0..keys.len())
-                .filter(|&c| !self.answers.contains_key(&keys[c]))
+                .filter(|&c| !answers.contains_key(&keys[c]))
                 .collect();
             let images: Vec<DigitImage> = missing
                 .iter()
@@ -54,11 +65,11 @@ impl AnswerCache {
                 .collect();
             let fresh = classifier.classify_batch(&images)?;
             for (&c, prediction) in missing.iter().zip(fresh) {
-                self.answers.insert(keys[c].clone(), prediction);
+                answers.insert(keys[c].clone(), prediction);
             }
             keys.iter()
                 .map(|k| {
-                    self.answers.get(k).cloned().ok_or_else(|| {
+                    answers.get(k).cloned().ok_or_else(|| {
                         ClassifierError::Output("a candidate digit got no answer".into())
                     })
                 })
