@@ -44,8 +44,10 @@ pub fn trust_section(report: &TrustReport) -> String {
     );
     let _ = writeln!(
         s,
-        "Fitted after training on the {} validation images only (`digitpad calibrate`, stored \
-         in the file's metadata; `calibration.json` has every number below).\n",
+        "Fitted after training on the {} validation images only: the held-out digits, and a \
+         restyled copy of those of each digit the model was taught a writing style for \
+         (`digitpad calibrate`, stored in the file's metadata; `calibration.json` has every \
+         number below).\n",
         report.validation_images
     );
     let w = &report.weights;
