@@ -60,10 +60,31 @@ enum Command {
     /// Redraw a model folder's pictures from its history.json and metrics.json.
     #[command(hide = true)]
     Pictures(PicturesArgs),
+    /// Time the parts of a training step (batching, each forward operation, backward,
+    /// optimizer) and each convolution alone.
+    Profile(ProfileArgs),
     /// Fit the number reader's weights on a folder of written numbers (a tuning set, made by
     /// tests/fixtures/numbers/make_numbers.py with another seed), and score them.
     #[command(hide = true)]
     TuneGrouping(TuneGroupingArgs),
+}
+
+#[derive(Args, Debug)]
+struct ProfileArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Network to profile.
+    #[arg(long = "arch", value_enum, default_value = "digitnet")]
+    architecture: Architecture,
+    /// Images per step.
+    #[arg(long, default_value_t = 128)]
+    batch_size: usize,
+    /// Steps to time (after 3 warm-up steps).
+    #[arg(long, default_value_t = 20)]
+    steps: usize,
+    /// Where to train: cpu (burn flex), gpu (burn wgpu), cuda, ndarray.
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceChoice,
 }
 
 #[derive(Args, Debug)]
@@ -288,6 +309,7 @@ pub fn main() -> Result<()> {
         Command::Fixture(args) => fixture(args),
         Command::Pictures(args) => pictures(args),
         Command::TuneGrouping(args) => tune_grouping(args),
+        Command::Profile(args) => profile(args),
     }
 }
 
@@ -295,6 +317,23 @@ pub fn main() -> Result<()> {
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_slice(&bytes).with_context(|| format!("{}: not {what}", path.display()))
+}
+
+fn profile(args: ProfileArgs) -> Result<()> {
+    let config = TrainConfig {
+        architecture: args.architecture,
+        dataset: args.data.dataset,
+        batch_size: args.batch_size.max(1),
+        device: args.device,
+        ..TrainConfig::default()
+    };
+    let dir = data::locate(args.data.dataset, args.data.data_dir.as_deref())?;
+    let train = data::load_split(args.data.dataset, &dir, Split::Train)?;
+    let keep: Vec<usize> = (0..(config.batch_size * 8).min(train.len())).collect();
+    let profile =
+        crate::train::profile::profile_training_step(&config, &train.select(&keep), args.steps)?;
+    println!("{}", profile.to_table());
+    Ok(())
 }
 
 fn tune_grouping(args: TuneGroupingArgs) -> Result<()> {

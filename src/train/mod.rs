@@ -3,7 +3,8 @@
 //! [`checkpoint`], [`to_onnx`] (trained network to ONNX, checked under tract),
 //! [`calibration`] (confidence and "not a digit" rules fitted after training),
 //! [`adaptation`] (the `adapt-eval` simulation of people correcting the page),
-//! [`evaluation`], [`style_set`] (the writing-style test set), [`plots`], [`card`] (the model card) and [`run`], which ties them into the
+//! [`evaluation`], [`style_set`] (the writing-style test set), [`profile`] (where a training
+//! step's time goes), [`plots`], [`card`] (the model card) and [`run`], which ties them into the
 //! `train` command. Dependencies run one way: `config` and `model` depend on no other part.
 
 pub mod adaptation;
@@ -18,6 +19,7 @@ pub mod evaluation;
 pub mod model;
 pub mod number_tuning;
 pub mod plots;
+pub mod profile;
 pub mod run;
 pub mod style_set;
 pub mod styles;

@@ -344,32 +344,88 @@ impl Network {
 
     /// Logits `[N, 10]` for images `[N, 1, 28, 28]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        self.forward_observed(images, |_| {})
+    }
+
+    /// [`Network::forward`], calling `observe` with the name of each operation once it has
+    /// been issued (the profiler waits for the device there and times it; a no-op costs
+    /// nothing).
+    pub fn forward_observed(
+        &self,
+        images: Tensor<4>,
+        mut observe: impl FnMut(Operation),
+    ) -> Tensor<2> {
         let mut x = images;
         for layer in &self.features {
             x = match layer {
                 FeatureLayer::Conv(block) => {
                     let y = block.conv.forward(x);
+                    observe(Operation::Conv);
                     let y = match &block.norm {
-                        Some(norm) => norm.forward(y),
+                        Some(norm) => {
+                            let y = norm.forward(y);
+                            observe(Operation::BatchNorm);
+                            y
+                        }
                         None => y,
                     };
-                    relu(y)
+                    let y = relu(y);
+                    observe(Operation::Relu);
+                    y
                 }
-                FeatureLayer::Pool(pool) => pool.forward(x),
+                FeatureLayer::Pool(pool) => {
+                    let y = pool.forward(x);
+                    observe(Operation::MaxPool);
+                    y
+                }
             };
         }
         let mut x: Tensor<2> = match self.head {
             Head::Flatten => x.flatten(1, 3),
             Head::GlobalAvgPool => x.mean_dim(3).mean_dim(2).flatten(1, 3),
         };
+        observe(Operation::Head);
         let last = self.dense.len().saturating_sub(1);
         for (i, linear) in self.dense.iter().enumerate() {
             x = linear.forward(x);
+            observe(Operation::Dense);
             if i < last {
                 x = relu(x);
+                observe(Operation::Relu);
             }
         }
         x
+    }
+}
+
+/// The kinds of operation a [`Network`]'s forward pass is made of (what the profiler times).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Operation {
+    /// A convolution.
+    Conv,
+    /// A batch normalization.
+    BatchNorm,
+    /// A ReLU.
+    Relu,
+    /// A 2x2 max pooling.
+    MaxPool,
+    /// Flattening or global average pooling.
+    Head,
+    /// A dense layer.
+    Dense,
+}
+
+impl Operation {
+    /// A name for tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::Conv => "conv",
+            Operation::BatchNorm => "batch norm",
+            Operation::Relu => "relu",
+            Operation::MaxPool => "max pool",
+            Operation::Head => "global average pool / flatten",
+            Operation::Dense => "dense",
+        }
     }
 }
 

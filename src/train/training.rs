@@ -51,7 +51,8 @@ pub struct CheckpointPlan {
     pub resume: bool,
 }
 
-fn build_optimizer(config: &TrainConfig) -> ModuleOptimizer {
+/// The optimizer `config` asks for.
+pub fn build_optimizer(config: &TrainConfig) -> ModuleOptimizer {
     let decay = (config.weight_decay > 0.0)
         .then(|| burn::optim::decay::WeightDecayConfig::new(config.weight_decay as f32));
     match config.optimizer {
@@ -73,7 +74,8 @@ pub fn images_tensor(pixels: Vec<f32>, device: &Device) -> Tensor<4> {
     Tensor::from_data(TensorData::new(pixels, [n, 1, SIDE, SIDE]), device)
 }
 
-fn labels_tensor(labels: &[u8], device: &Device) -> Tensor<1, Int> {
+/// Labels as a `[N]` integer tensor.
+pub fn labels_tensor(labels: &[u8], device: &Device) -> Tensor<1, Int> {
     let labels: Vec<i64> = labels.iter().map(|&l| i64::from(l)).collect();
     let n = labels.len();
     Tensor::from_data(TensorData::new(labels, [n]), device)
