@@ -58,6 +58,18 @@ pub fn read_drawing(path: &Path) -> Result<DigitImage> {
         .with_context(|| format!("{}: no points to draw", path.display()))
 }
 
+/// The `.strokes` files in `dir`, sorted by name (the drawing sets of the tests and reports);
+/// an error naming `what` the folder holds when it cannot be read.
+pub fn stroke_files(dir: &Path, what: &str) -> Result<Vec<std::path::PathBuf>> {
+    let mut paths: Vec<_> = fs::read_dir(dir)
+        .with_context(|| format!("reading the {what} folder {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "strokes"))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
 /// Reads a `.strokes` file as strokes; errors name the file and the line.
 pub fn read_strokes(path: &Path) -> Result<Vec<crate::strokes::Stroke>> {
     let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

@@ -12,7 +12,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::classifier::{Classifier, Prediction};
-use crate::files::read_drawing;
+use crate::files::{read_drawing, stroke_files};
 use crate::personal::{Params, Personal};
 
 /// One writer's drawings: `(n, digit, prediction)`, `n` the drawing's number among that
@@ -36,12 +36,7 @@ pub fn load_writers(dir: &Path, classifier: &Classifier) -> Result<Vec<Writer>> 
     for folder in folders {
         let mut meta = Vec::new();
         let mut images = Vec::new();
-        let mut files: Vec<_> = std::fs::read_dir(&folder)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "strokes"))
-            .collect();
-        files.sort();
-        for path in files {
+        for path in stroke_files(&folder, "writer's")? {
             let stem = path
                 .file_stem()
                 .and_then(|s| s.to_str())

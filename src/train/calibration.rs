@@ -24,7 +24,7 @@ use tract_onnx::pb::{ModelProto, StringStringEntryProto};
 
 use crate::classifier::{Classifier, Prediction};
 use crate::digit::{DigitImage, CLASSES};
-use crate::files::read_drawing;
+use crate::files::{read_drawing, stroke_files};
 use crate::idx::LabeledImages;
 use crate::metrics::{
     calibration_bins, expected_calibration_error, negative_log_likelihood, CalibrationBin,
@@ -67,12 +67,7 @@ pub struct Drawings {
 /// Reads every `.strokes` file in `dir` (sorted by name) as one drawing. With `labelled`, each
 /// file's name must end in the digit it shows (`digit-7.strokes`, `corner-4.strokes`).
 pub fn load_drawings(dir: &Path, labelled: bool) -> Result<Drawings> {
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading the drawings folder {}", dir.display()))?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "strokes"))
-        .collect();
-    paths.sort();
+    let paths = stroke_files(dir, "drawings")?;
     let mut images = Vec::new();
     let mut labels = Vec::new();
     for path in &paths {

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use rand::{Rng, SeedableRng};
 
 use crate::classifier::Classifier;
-use crate::files::read_strokes;
+use crate::files::{read_strokes, stroke_files};
 use crate::number::{prepare_strokes, render, Prepared, Weights};
 use crate::Prediction;
 
@@ -25,12 +25,7 @@ pub struct Written {
 
 /// Reads every `<nn>-<number>.strokes` in `dir` and classifies its candidates.
 pub fn load_numbers(dir: &Path, classifier: &Classifier) -> Result<Vec<Written>> {
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading the numbers folder {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "strokes"))
-        .collect();
-    paths.sort();
+    let paths = stroke_files(dir, "numbers")?;
     let mut written = Vec::new();
     for path in paths {
         let name = path

@@ -5,12 +5,12 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::classifier::Classifier;
 use crate::digit::{DigitImage, CLASSES};
-use crate::files::read_drawing;
+use crate::files::{read_drawing, stroke_files};
 
 /// Where the style set lives in this repository (relative to its root).
 pub const STYLE_DRAWINGS: &str = "tests/fixtures/styles";
@@ -27,12 +27,7 @@ pub struct StyleDrawing {
 
 /// Reads every `<style>-<nn>-<digit>.strokes` file in `dir`, sorted by name.
 pub fn load_style_set(dir: &Path) -> Result<Vec<StyleDrawing>> {
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading the style set {}", dir.display()))?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "strokes"))
-        .collect();
-    paths.sort();
+    let paths = stroke_files(dir, "style set")?;
     let mut set = Vec::with_capacity(paths.len());
     for path in &paths {
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
