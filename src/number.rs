@@ -509,9 +509,15 @@ pub fn read_strokes<E>(
 
 /// How a digit shows in a number's text: the digit, or `?` when it is not a digit.
 pub fn digit_char(prediction: &Prediction) -> char {
-    match prediction.verdict {
+    shown_char(prediction.digit(), prediction.verdict)
+}
+
+/// How `digit` with `verdict` shows in a number's text (also for an answer the person's
+/// examples changed).
+pub fn shown_char(digit: usize, verdict: Verdict) -> char {
+    match verdict {
         Verdict::NotDigit => '?',
-        _ => char::from(b'0' + prediction.digit() as u8),
+        _ => char::from(b'0' + digit as u8),
     }
 }
 

@@ -5,7 +5,7 @@
 use yew::prelude::*;
 
 use super::state::Shown;
-use crate::trust::Verdict;
+use crate::number::shown_char;
 
 /// Properties of [`Number`] and [`DigitBoxes`].
 #[derive(Properties, PartialEq, Clone)]
@@ -35,11 +35,10 @@ fn verdict_class(shown: &Shown) -> &'static str {
 /// A digit's text and calibrated confidence as the page shows them.
 fn digit_text(shown: &Shown) -> (char, String) {
     let answer = &shown.answer;
-    let c = match answer.verdict {
-        Verdict::NotDigit => '?',
-        _ => char::from(b'0' + answer.digit() as u8),
-    };
-    (c, format!("{:.4}", answer.probabilities[answer.digit()]))
+    (
+        shown_char(answer.digit(), answer.verdict),
+        format!("{:.4}", answer.probabilities[answer.digit()]),
+    )
 }
 
 /// The number, big; shown when more than one digit was read (one digit is the answer panel's).

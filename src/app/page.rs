@@ -20,7 +20,7 @@ use super::personal_panel::PersonalPanel;
 use super::personal_store::PersonalStore;
 use super::preview::Preview;
 use super::reader::AnswerCache;
-use super::state::{focused, Action, AppState, Explained, Shown};
+use super::state::{focus, focused, Action, AppState, Explained, Shown};
 use super::status::Status;
 use crate::classifier::Classifier;
 use crate::fingerprint::fnv1a_hex;
@@ -144,9 +144,7 @@ impl Reader {
     fn focused_pieces(&self) -> Option<Vec<usize>> {
         let groups = self.groups.borrow();
         let hover = *self.hover.borrow();
-        let index = hover
-            .filter(|&h| h < groups.len())
-            .or_else(|| (0..groups.len()).max_by_key(|&i| groups[i].1.iter().max().copied()))?;
+        let index = focus(groups.len(), hover, |i| groups[i].1.iter().max().copied())?;
         Some(groups[index].1.clone())
     }
 
@@ -194,10 +192,6 @@ impl Reader {
             .iter()
             .map(|s| (s.bounds, s.pieces.clone()))
             .collect();
-        debug_assert_eq!(
-            focused(&reading, *self.hover.borrow()).map(|i| reading[i].pieces.clone()),
-            self.focused_pieces()
-        );
         self.dispatch.dispatch(Action::Read(reading));
     }
 
@@ -596,7 +590,7 @@ pub fn app(props: &AppProps) -> Html {
     }
 
     let shown = state.shown();
-    let focus = focused(&state.reading, state.hover);
+    let on_show = focused(&state.reading, state.hover);
     let empty = state.strokes == 0 && shown.is_none();
     let (answer, note) = answer_text(shown);
     let verdict = shown.map(|s| s.answer.verdict);
@@ -613,12 +607,12 @@ pub fn app(props: &AppProps) -> Html {
                         on_draw={on_draw} on_stroke_end={on_stroke_end} on_hover={on_hover} />
                     <PadSaliency active={state.explain} saliency={saliency.clone()}
                         placement={placement} ms={explained.map(|e| e.ms)} />
-                    <DigitBoxes reading={state.reading.clone()} focus={focus} />
+                    <DigitBoxes reading={state.reading.clone()} focus={on_show} />
                     if empty {
                         <p class="hint" aria-hidden="true">{ "Write a digit or a number" }</p>
                     }
                 </div>
-                <Number reading={state.reading.clone()} focus={focus} strokes={state.strokes} />
+                <Number reading={state.reading.clone()} focus={on_show} strokes={state.strokes} />
                 <div class="controls">
                     <button type="button" data-testid="undo" onclick={on_undo}
                         disabled={state.strokes == 0} aria-keyshortcuts="Control+Z Meta+Z"

@@ -60,9 +60,21 @@ pub struct Shown {
 /// Which digit of `reading` is on show: the one under the pointer (`hover`), else the one
 /// holding the latest stroke.
 pub fn focused(reading: &[Shown], hover: Option<usize>) -> Option<usize> {
+    focus(reading.len(), hover, |i| {
+        reading[i].pieces.iter().max().copied()
+    })
+}
+
+/// The rule of [`focused`] for any list of `count` digits whose latest stroke (highest
+/// index) `latest_stroke` gives: the hovered digit, else the one written last.
+pub fn focus(
+    count: usize,
+    hover: Option<usize>,
+    latest_stroke: impl Fn(usize) -> Option<usize>,
+) -> Option<usize> {
     hover
-        .filter(|&h| h < reading.len())
-        .or_else(|| (0..reading.len()).max_by_key(|&i| reading[i].pieces.iter().max().copied()))
+        .filter(|&h| h < count)
+        .or_else(|| (0..count).max_by_key(|&i| latest_stroke(i)))
 }
 
 /// Everything the page renders from.
