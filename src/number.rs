@@ -246,10 +246,7 @@ pub fn strokes_contact(a: &[crate::Point], b: &[crate::Point]) -> Contact {
 /// Whether two strokes touch: some point of one comes within [`TOUCH`] of the taller's
 /// height of some segment of the other.
 pub fn strokes_touch(a: &[crate::Point], b: &[crate::Point]) -> bool {
-    let (Some(ba), Some(bb)) = (
-        Bounds::of_strokes(&[a.to_vec()]),
-        Bounds::of_strokes(&[b.to_vec()]),
-    ) else {
+    let (Some(ba), Some(bb)) = (Bounds::of_points(a), Bounds::of_points(b)) else {
         return false;
     };
     let reach = TOUCH
@@ -421,7 +418,7 @@ pub fn prepare_strokes_with(
         .collect();
     let boxes: Vec<Bounds> = inked
         .iter()
-        .filter_map(|&i| Bounds::of_strokes(std::slice::from_ref(&strokes[i])))
+        .filter_map(|&i| Bounds::of_points(&strokes[i]))
         .collect();
     let found = candidates(&boxes, |a, b| contact(inked[a], inked[b]));
     let keys = found

@@ -40,7 +40,12 @@ pub struct Bounds {
 impl Bounds {
     /// The box around every point of every stroke; `None` when there are no points.
     pub fn of_strokes(strokes: &[Stroke]) -> Option<Self> {
-        let mut points = strokes.iter().flatten();
+        Self::of_points(strokes.iter().flatten())
+    }
+
+    /// The box around `points`; `None` when there are none.
+    pub fn of_points<'a>(points: impl IntoIterator<Item = &'a Point>) -> Option<Self> {
+        let mut points = points.into_iter();
         let first = points.next()?;
         let mut b = Bounds {
             min_x: first.x,
