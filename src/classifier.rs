@@ -1,6 +1,7 @@
 //! Runs a digit model stored as ONNX with tract: load once, optimize for a fixed batch size,
 //! classify [`DigitImage`]s. The web page, the CLI (`eval`, `predict`) and the trainer's
-//! export check all go through this one type, with the same operator registry.
+//! export check all go through this one type, with the same graph builder
+//! ([`crate::onnx::typed`]).
 //!
 //! The model contract (written by the exporter, documented in `model/README.md`): input
 //! `image`, f32 `[N, 1, 28, 28]`, values 0..1, white ink on black; output 0 `logits` `[N, 10]`;
@@ -92,7 +93,9 @@ impl std::fmt::Debug for Classifier {
 }
 
 /// The tract ONNX front-end with only the operators this project uses
-/// (see [`crate::onnx::ops`]).
+/// (see [`crate::onnx::ops`]): tract-onnx's own route, through its inference model and
+/// analysis. The classifier wires the typed graph directly ([`crate::onnx::typed`]); the
+/// tests check both routes give the same answers.
 pub fn onnx_runtime() -> tract_onnx::Onnx {
     let mut onnx = tract_onnx::Onnx::default();
     crate::onnx::ops::register(&mut onnx.op_register);
@@ -121,10 +124,7 @@ impl Classifier {
             .collect();
         let batch = batch.max(1);
         let prepare = |e: TractError| ClassifierError::Prepare(format!("{e:#}"));
-        let model = onnx_runtime()
-            .model_for_proto_model(&proto)
-            .map_err(prepare)?
-            .with_input_fact(0, f32::fact([batch, 1, SIDE, SIDE]).into())
+        let model = crate::onnx::typed::typed_model(&proto, f32::fact([batch, 1, SIDE, SIDE]))
             .map_err(prepare)?;
         let (features_output, feature_width) = features_output(&proto);
         let trust = Trust::from_metadata(

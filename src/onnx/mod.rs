@@ -1,9 +1,11 @@
-//! The ONNX format's two halves side by side: [`ops`] reads (the tract operator registry the
-//! classifier loads models with, on both targets) and [`writer`] writes (the encoder the
+//! The ONNX format's two halves side by side: [`ops`] and [`typed`] read (the tract operators
+//! of each node, and the typed graph the classifier loads models as, on both targets) and
+//! [`writer`] writes (the encoder the
 //! trainer exports with, native only). The writer emits only operators the reader registers;
 //! a test checks that every exported file stays within [`ops::SUPPORTED_OPS`].
 
 pub mod ops;
+pub mod typed;
 
 use tract_onnx::pb::{tensor_proto::DataType, ModelProto};
 

@@ -37,28 +37,47 @@ pub const SUPPORTED_OPS: &[&str] = &[
 
 /// Registers the operators in [`SUPPORTED_OPS`].
 pub fn register(reg: &mut OnnxOpRegister) {
-    reg.insert("Add", |_, _| Ok((ops::math::Add.into_hir(), vec![])));
-    reg.insert("Cast", cast);
-    reg.insert("Conv", conv);
-    reg.insert("Flatten", flatten);
-    reg.insert("GlobalAveragePool", |_, _| {
-        Ok((expand(nn::GlobalAvgPool), vec![]))
-    });
-    reg.insert("MatMul", |_, _| {
-        Ok((expand(ops::matmul::MatMulInference::default()), vec![]))
-    });
-    reg.insert("MaxPool", max_pool);
-    reg.insert("Relu", |_, _| {
-        Ok((expand(ops::activations::Clip::new(Some(0.0), None)), vec![]))
-    });
-    reg.insert("Reshape", |_, node| {
-        // tract 0.22 always reads a 0 in the shape as "copy this dimension" (ONNX's default);
-        // a file that asks for allowzero = 1 would silently mean something else.
-        if node.get_attr_opt::<i64>("allowzero")?.unwrap_or(0) != 0 {
-            bail!("{}: Reshape with allowzero = 1 is not supported", node.name);
+    for &op in SUPPORTED_OPS {
+        let builder: fn(&ParsingContext, &NodeProto) -> Built =
+            if op == "Cast" { cast } else { expanded };
+        reg.insert(op, builder);
+    }
+}
+
+/// The registry's builder for every operator but `Cast`: the node's [`expansion`].
+fn expanded(_: &ParsingContext, node: &NodeProto) -> Built {
+    Ok((Box::new(expansion(node)?), vec![]))
+}
+
+/// The tract operator for one ONNX node, as an expansion: an operator that knows how to wire
+/// itself into a typed graph. tract-onnx's analysis ends up calling the same `wire`, which
+/// is what lets [`crate::onnx::typed`] build the typed graph without that analysis.
+pub fn expansion(node: &NodeProto) -> TractResult<Box<dyn Expansion>> {
+    Ok(match node.op_type.as_str() {
+        "Add" => Box::new(ops::binary::InferenceBinOp(Box::new(ops::math::Add))),
+        "Conv" => Box::new(conv(node)?),
+        "Flatten" => {
+            let axis: i64 = node.get_attr_opt("axis")?.unwrap_or(1);
+            Box::new(ops::array::Flatten::new(axis))
         }
-        Ok((expand(ops::array::Reshape::default()), vec![]))
-    });
+        "GlobalAveragePool" => Box::new(nn::GlobalAvgPool),
+        "MatMul" => Box::new(ops::matmul::MatMulInference::default()),
+        "MaxPool" => Box::new(max_pool(node)?),
+        "Relu" => Box::new(ops::activations::Clip::new(Some(0.0), None)),
+        "Reshape" => {
+            // tract 0.22 always reads a 0 in the shape as "copy this dimension" (ONNX's
+            // default); a file that asks for allowzero = 1 would silently mean something else.
+            if node.get_attr_opt::<i64>("allowzero")?.unwrap_or(0) != 0 {
+                bail!("{}: Reshape with allowzero = 1 is not supported", node.name);
+            }
+            Box::new(ops::array::Reshape::default())
+        }
+        other => bail!(
+            "{}: operator {other} is not supported (this build reads {})",
+            node.name,
+            SUPPORTED_OPS.join(", ")
+        ),
+    })
 }
 
 /// ONNX explicit padding, `auto_pad` or none, for a convolution (`pool_rules = false`) or a
@@ -95,7 +114,7 @@ fn padding(node: &NodeProto, pool_rules: bool) -> TractResult<cnn::PaddingSpec> 
     )
 }
 
-fn conv(_: &ParsingContext, node: &NodeProto) -> Built {
+fn conv(node: &NodeProto) -> TractResult<cnn::Conv> {
     let mut op = cnn::Conv::default().padding(padding(node, false)?);
     if let Some(kernel_shape) = node.get_attr_opt_tvec("kernel_shape")? {
         op = op.kernel_shape(kernel_shape);
@@ -112,10 +131,10 @@ fn conv(_: &ParsingContext, node: &NodeProto) -> Built {
     if node.input.len() == 3 {
         op = op.bias_input(2);
     }
-    Ok((expand(op), vec![]))
+    Ok(op)
 }
 
-fn max_pool(_: &ParsingContext, node: &NodeProto) -> Built {
+fn max_pool(node: &NodeProto) -> TractResult<cnn::HirMaxPool> {
     if node.output.len() > 1 {
         bail!(
             "{}: MaxPool with an Indices output is not supported",
@@ -131,13 +150,18 @@ fn max_pool(_: &ParsingContext, node: &NodeProto) -> Built {
         0,
         0,
     );
-    Ok((expand(cnn::HirMaxPool::new(pool_spec, None)), vec![]))
+    Ok(cnn::HirMaxPool::new(pool_spec, None))
 }
 
 /// ONNX `Cast` to a float type, for the float16 weights: tract evaluates it once, on the
 /// constant weights, when it analyses the model. tract-onnx's own `Cast` (which can also parse
 /// strings) is built the same way: an element-wise operator evaluated without a session.
 fn cast(_: &ParsingContext, node: &NodeProto) -> Built {
+    Ok((cast_op(node)?.into_hir(), vec![]))
+}
+
+/// The typed operator of an ONNX `Cast` node (see [`cast`]).
+pub fn cast_op(node: &NodeProto) -> TractResult<ElementWiseOp> {
     let to = node.get_attr::<DatumType>("to")?;
     if !to.is_float() {
         bail!(
@@ -145,7 +169,7 @@ fn cast(_: &ParsingContext, node: &NodeProto) -> Built {
             node.name
         );
     }
-    Ok((ElementWiseOp(Box::new(CastTo(to)), None).into_hir(), vec![]))
+    Ok(ElementWiseOp(Box::new(CastTo(to)), None))
 }
 
 /// The element-wise cast [`cast`] builds.
@@ -164,11 +188,6 @@ impl ElementWiseMiniOp for CastTo {
     fn eval_out_of_place(&self, t: &Tensor, _out_dt: Option<DatumType>) -> TractResult<Tensor> {
         Ok(t.cast_to_dt(self.0)?.into_owned())
     }
-}
-
-fn flatten(_: &ParsingContext, node: &NodeProto) -> Built {
-    let axis: i64 = node.get_attr_opt("axis")?.unwrap_or(1);
-    Ok((expand(ops::array::Flatten::new(axis)), vec![]))
 }
 
 #[cfg(test)]
@@ -398,13 +417,15 @@ mod tests {
             model_dir: None,
             template: InferenceModel::default(),
         };
-        let err = max_pool(&ctx, &two_outputs).err().unwrap().to_string();
+        let err = (reg_with_ours().0["MaxPool"])(&ctx, &two_outputs)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(
             err.contains("test_MaxPool") && err.contains("Indices"),
             "{err}"
         );
-        let mut reg = OnnxOpRegister::default();
-        register(&mut reg);
+        let reg = reg_with_ours();
         let allow_zero = node("Reshape", 2, vec![int("allowzero", 1)]);
         let err = (reg.0["Reshape"])(&ctx, &allow_zero)
             .err()
@@ -414,5 +435,18 @@ mod tests {
         // Softmax is not registered: the files hold logits, and the probabilities are
         // computed from them with the model's temperature (crate::trust).
         assert!(!reg.0.contains_key("Softmax"));
+        // The typed route (crate::onnx::typed) refuses it by node and name too.
+        let softmax = node("Softmax", 1, vec![]);
+        let err = expansion(&softmax).err().unwrap().to_string();
+        assert!(
+            err.contains("test_Softmax") && err.contains("Softmax is not supported"),
+            "{err}"
+        );
+    }
+
+    fn reg_with_ours() -> OnnxOpRegister {
+        let mut reg = OnnxOpRegister::default();
+        register(&mut reg);
+        reg
     }
 }

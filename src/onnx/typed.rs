@@ -1,0 +1,230 @@
+//! Builds tract's typed graph straight from an ONNX file of this project's operators.
+//!
+//! tract-onnx reads a file into an "inference model" first: a graph of operators with
+//! partially known types and shapes, which a rule solver completes before each operator
+//! wires its typed form ([`Expansion::wire`]). Our files are never partial: the input's shape
+//! is given and every weight is a constant, so the typed graph can be wired node by node in
+//! file order with the very same `wire` calls and no solver. In the browser that matters at
+//! start-up: WebAssembly is compiled one function at a time on first call, and the solver is
+//! a large body of code that ran exactly once per page load (measured in the README's page
+//! section). `tests/shipped_model.rs` checks that both routes give identical answers.
+
+use std::collections::HashMap;
+
+use tract_onnx::data_resolver::FopenDataResolver;
+use tract_onnx::pb::{ModelProto, NodeProto};
+use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::internal::*;
+
+/// The typed graph of `proto`, whose one non-constant input is fed values of `input`.
+///
+/// Fails, naming the node or value, on an operator outside [`super::ops::SUPPORTED_OPS`], a
+/// value no node produces, or a file with more than one input.
+pub fn typed_model(proto: &ModelProto, input: TypedFact) -> TractResult<TypedModel> {
+    let graph = proto.graph.as_ref().context("the ONNX file has no graph")?;
+    let weights: HashMap<&str, &tract_onnx::pb::TensorProto> = graph
+        .initializer
+        .iter()
+        .map(|t| (t.name.as_str(), t))
+        .collect();
+    let mut model = TypedModel::default();
+    let mut outlets: HashMap<&str, OutletId> = HashMap::new();
+
+    let mut sources = graph
+        .input
+        .iter()
+        .filter(|i| !weights.contains_key(i.name.as_str()));
+    let source = sources
+        .next()
+        .context("the ONNX graph has no input (expected one image input)")?;
+    if let Some(extra) = sources.next() {
+        bail!(
+            "the ONNX graph has more than one input ({} and {}); expected one image input",
+            source.name,
+            extra.name
+        );
+    }
+    outlets.insert(&source.name, model.add_source(&source.name, input)?);
+
+    for node in &graph.node {
+        let mut inputs: TVec<OutletId> = tvec!();
+        for name in &node.input {
+            let outlet = match outlets.get(name.as_str()) {
+                Some(outlet) => *outlet,
+                None => {
+                    let proto = weights.get(name.as_str()).with_context(|| {
+                        format!(
+                            "{}: input {name:?} is neither a weight nor an earlier node's output",
+                            node.name
+                        )
+                    })?;
+                    let tensor = tract_onnx::tensor::load_tensor(&FopenDataResolver, proto, None)
+                        .with_context(|| format!("weight {name:?}"))?;
+                    let outlet = model.add_const(name.as_str(), tensor)?;
+                    outlets.insert(name, outlet);
+                    outlet
+                }
+            };
+            inputs.push(outlet);
+        }
+        let wired = wire(node, &mut model, &inputs)
+            .with_context(|| format!("{} ({})", node.name, node.op_type))?;
+        if wired.len() < node.output.len() {
+            bail!(
+                "{}: {} outputs expected, {} wired",
+                node.name,
+                node.output.len(),
+                wired.len()
+            );
+        }
+        for (name, outlet) in node.output.iter().zip(wired) {
+            outlets.insert(name, outlet);
+        }
+    }
+
+    let outputs = graph
+        .output
+        .iter()
+        .map(|o| {
+            outlets
+                .get(o.name.as_str())
+                .copied()
+                .with_context(|| format!("graph output {:?} is produced by no node", o.name))
+        })
+        .collect::<TractResult<Vec<_>>>()?;
+    model.set_output_outlets(&outputs)?;
+    Ok(model)
+}
+
+/// Wires one node's typed operators; its outputs.
+fn wire(
+    node: &NodeProto,
+    model: &mut TypedModel,
+    inputs: &[OutletId],
+) -> TractResult<TVec<OutletId>> {
+    if node.op_type == "Cast" {
+        return model.wire_node(&node.name, super::ops::cast_op(node)?, inputs);
+    }
+    super::ops::expansion(node)?.wire(&node.name, model, inputs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tract_onnx::pb::{GraphProto, ValueInfoProto};
+    use tract_onnx::tract_hir::prelude::tract_ndarray::Array4;
+
+    const MODEL: &[u8] = include_bytes!("../../model/digitnet.onnx");
+
+    fn shipped() -> ModelProto {
+        use prost::Message;
+        let mut proto = ModelProto::decode(MODEL).unwrap();
+        crate::onnx::inline_half_weights(&mut proto);
+        proto
+    }
+
+    fn image_fact(batch: usize) -> TypedFact {
+        f32::fact([batch, 1, 28, 28])
+    }
+
+    /// Deterministic images with ink-like values, some blank.
+    fn images(batch: usize) -> Tensor {
+        let mut state = 12345u32;
+        let values = (0..batch * 784)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let v = (state >> 8) as f32 / (1 << 24) as f32;
+                if v < 0.7 {
+                    0.0
+                } else {
+                    v
+                }
+            })
+            .collect();
+        Array4::from_shape_vec((batch, 1, 28, 28), values)
+            .unwrap()
+            .into()
+    }
+
+    #[test]
+    fn the_shipped_model_answers_exactly_as_through_tract_onnx_analysis() {
+        let batch = 8;
+        let direct = typed_model(&shipped(), image_fact(batch))
+            .unwrap()
+            .into_optimized()
+            .unwrap()
+            .into_runnable()
+            .unwrap();
+        let analysed = crate::classifier::onnx_runtime()
+            .model_for_proto_model(&shipped())
+            .unwrap()
+            .with_input_fact(0, image_fact(batch).into())
+            .unwrap()
+            .into_optimized()
+            .unwrap()
+            .into_runnable()
+            .unwrap();
+        let input = images(batch);
+        let ours = direct.run(tvec!(input.clone().into())).unwrap();
+        let theirs = analysed.run(tvec!(input.into())).unwrap();
+        assert_eq!(ours.len(), theirs.len());
+        assert!(ours.len() >= 2, "logits and features");
+        for (a, b) in ours.iter().zip(&theirs) {
+            assert_eq!(a.shape(), b.shape());
+            assert_eq!(a.as_slice::<f32>().unwrap(), b.as_slice::<f32>().unwrap());
+        }
+    }
+
+    fn value(name: &str) -> ValueInfoProto {
+        ValueInfoProto {
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    fn one_node_graph(op: &str, input: &str) -> ModelProto {
+        ModelProto {
+            graph: Some(GraphProto {
+                input: vec![value("image")],
+                output: vec![value("out")],
+                node: vec![NodeProto {
+                    name: "the_node".into(),
+                    op_type: op.into(),
+                    input: vec![input.into()],
+                    output: vec!["out".into()],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_unknown_operator_is_refused_by_node_and_name() {
+        let err = typed_model(&one_node_graph("Softmax", "image"), image_fact(1)).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(message.contains("the_node"), "{message}");
+        assert!(message.contains("Softmax"), "{message}");
+    }
+
+    #[test]
+    fn a_value_nobody_makes_is_refused_by_name() {
+        let err = typed_model(&one_node_graph("Relu", "ghost"), image_fact(1)).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(message.contains("ghost"), "{message}");
+        assert!(typed_model(&ModelProto::default(), image_fact(1)).is_err());
+    }
+
+    #[test]
+    fn a_one_operator_graph_computes() {
+        let model = typed_model(&one_node_graph("Relu", "image"), image_fact(1))
+            .unwrap()
+            .into_runnable()
+            .unwrap();
+        let input = images(1);
+        let out = model.run(tvec!(input.clone().into())).unwrap();
+        let expected: Vec<f32> = input.as_slice::<f32>().unwrap().to_vec();
+        assert_eq!(out[0].as_slice::<f32>().unwrap(), expected.as_slice());
+    }
+}
