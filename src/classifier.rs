@@ -124,7 +124,7 @@ impl Classifier {
             .collect();
         let batch = batch.max(1);
         let prepare = |e: TractError| ClassifierError::Prepare(format!("{e:#}"));
-        let model = crate::onnx::typed::typed_model(&proto, f32::fact([batch, 1, SIDE, SIDE]))
+        let model = crate::onnx::typed::optimized_model(&proto, f32::fact([batch, 1, SIDE, SIDE]))
             .map_err(prepare)?;
         let (features_output, feature_width) = features_output(&proto);
         let trust = Trust::from_metadata(
@@ -137,11 +137,7 @@ impl Classifier {
             },
             feature_width,
         )?;
-        let plan = model
-            .into_optimized()
-            .map_err(prepare)?
-            .into_runnable()
-            .map_err(prepare)?;
+        let plan = model.into_runnable().map_err(prepare)?;
         Ok(Self {
             state: std::sync::Mutex::new(RunState::new(plan.into()).map_err(prepare)?),
             batch,
