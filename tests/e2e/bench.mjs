@@ -8,7 +8,7 @@
 //
 // - the shipped dist/ bytes per file and in total, raw and gzipped;
 // - navigation to ready (wasm and model fetched, model optimized and warmed) in headless
-//   Chromium, cold cache, median of 7 loads;
+//   Chromium, cold cache, median of 15 loads (alternating with onnxruntime-web's);
 // - single-image inference in the page, p50 / p95 over 400 runs, timed in batches of 10
 //   (browsers round performance.now() to 0.1 ms): the first 400 runs after start-up, and
 //   the next 400 (warm: the engine has optimized the hot code by then);
@@ -85,13 +85,16 @@ function phases(m) {
   };
 }
 
-/** Cold loads of `base` until `window.__readyAt` is set; resolves to the ready times and,
- * where `detail` is given, what it returns after each load. */
-async function coldLoads(browser, base, { readySelector, detail, loads = 7 }) {
-  const ready = [];
-  const details = [];
-  for (let i = 0; i < loads; i++) {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, serviceWorkers: "block" });
+/** Cold loads per site. The page's and onnxruntime-web's loads alternate, so that whatever
+ * else the machine is doing weighs on both alike. */
+const COLD_LOADS = 15;
+const PAGE_READY = '[data-testid="status"][data-state="ready"]';
+
+/** One cold load of `base` (a fresh browser context: empty cache, no service worker) until
+ * `window.__readyAt` is set; the ready time and, where `detail` is given, what it returns. */
+async function coldLoad(browser, base, { readySelector, detail }) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, serviceWorkers: "block" });
+  try {
     const page = await context.newPage();
     if (readySelector) {
       await page.addInitScript((selector) => {
@@ -102,16 +105,16 @@ async function coldLoads(browser, base, { readySelector, detail, loads = 7 }) {
     }
     await page.goto(base);
     await page.waitForFunction(() => window.__readyAt, null, { timeout: 60000 });
-    ready.push(await page.evaluate(() => window.__readyAt));
-    if (detail) details.push(await page.evaluate(detail));
+    const ready = await page.evaluate(() => window.__readyAt);
+    return { ready, detail: detail ? await page.evaluate(detail) : null };
+  } finally {
     await context.close();
   }
-  return { ready, details };
 }
 
-/** The same ONNX file under onnxruntime-web (wasm backend, one thread), served from
- * 127.0.0.1 in a folder of its own: bytes, navigation to ready, single-image inference. */
-async function onnxruntimeWeb(browser) {
+/** The onnxruntime-web page (wasm backend, one thread) on the same ONNX file, in a folder of
+ * its own; null when onnxruntime-web is not installed. */
+async function onnxruntimeSite() {
   const ort = join(here, "ort");
   const dist = join(ort, "node_modules", "onnxruntime-web", "dist");
   if (!existsSync(dist)) return null;
@@ -128,51 +131,53 @@ async function onnxruntimeWeb(browser) {
   ];
   for (const [from, to] of copies) await copyFile(from, join(site, to));
   const version = JSON.parse(await readFile(join(dist, "..", "package.json"), "utf8")).version;
-  const bytes = await sizesOf(site);
-  const { server, port } = await startServer(site);
+  return { site, version, bytes: await sizesOf(site) };
+}
+
+/** Single-image inference in one page: the first 40 batches of 10 runs right after start-up,
+ * then 40 more (warm). Browsers first run WebAssembly in baseline code and optimize the hot
+ * functions in the background, so the first batches are slower. */
+async function inferenceBatches(browser, base, which) {
+  const context = await browser.newContext();
   try {
-    const base = `http://127.0.0.1:${port}/`;
-    const { ready } = await coldLoads(browser, base, {});
-    const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(base);
+    if (which === "page") {
+      await page.waitForSelector(PAGE_READY);
+      return await page.evaluate(async () => {
+        if (typeof window.digitpad?.bench_inference !== "function") {
+          throw new Error("this site has no benchmark hooks: build it with `trunk build --release --features bench` (see .ci/bench)");
+        }
+        const bytes = new Uint8Array(await (await fetch("model/digitnet.onnx")).arrayBuffer());
+        const first = Array.from(window.digitpad.bench_inference(bytes, 40, 10));
+        return [first, Array.from(window.digitpad.bench_inference(bytes, 40, 10))];
+      });
+    }
     await page.waitForFunction(() => window.__readyAt, null, { timeout: 60000 });
-    // The first 40 batches right after start-up, then 40 more once the engine's optimizing
-    // compiler has caught up (the same two measures as the page's, see pageTimings).
-    const [first, batches] = await page.evaluate(async () => [await window.benchInference(40, 10), await window.benchInference(40, 10)]);
-    await context.close();
-    return { version, bytes, ready, first, batches };
+    return await page.evaluate(async () => [await window.benchInference(40, 10), await window.benchInference(40, 10)]);
   } finally {
-    server.close();
+    await context.close();
   }
 }
 
-async function pageTimings(browser, base) {
-  const { ready, details } = await coldLoads(browser, base, {
-    readySelector: '[data-testid="status"][data-state="ready"]',
-    detail: milestones,
-  });
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(base);
-  await page.waitForSelector('[data-testid="status"][data-state="ready"]');
-  const [first, batches] = await page.evaluate(async () => {
-    if (typeof window.digitpad?.bench_inference !== "function") {
-      throw new Error("this site has no benchmark hooks: build it with `trunk build --release --features bench` (see .ci/bench)");
-    }
-    const bytes = new Uint8Array(await (await fetch("model/digitnet.onnx")).arrayBuffer());
-    // Browsers first run WebAssembly in baseline code and optimize the hot functions in the
-    // background: the first batches after start-up are slower. Both are reported: the first
-    // 40 batches, and 40 more right after them (warm).
-    const first = Array.from(window.digitpad.bench_inference(bytes, 40, 10));
-    return [first, Array.from(window.digitpad.bench_inference(bytes, 40, 10))];
-  });
-  await context.close();
-  const perLoad = details.map(phases);
-  const breakdown = Object.fromEntries(
+/** The page and onnxruntime-web (when installed) side by side in one browser: cold loads,
+ * alternating, then inference in each. */
+async function browserTimings(browser, pageBase, ortBase) {
+  const page = { ready: [], details: [] };
+  const ort = { ready: [] };
+  for (let i = 0; i < COLD_LOADS; i++) {
+    const load = await coldLoad(browser, pageBase, { readySelector: PAGE_READY, detail: milestones });
+    page.ready.push(load.ready);
+    page.details.push(load.detail);
+    if (ortBase) ort.ready.push((await coldLoad(browser, ortBase, {})).ready);
+  }
+  [page.first, page.batches] = await inferenceBatches(browser, pageBase, "page");
+  if (ortBase) [ort.first, ort.batches] = await inferenceBatches(browser, ortBase, "ort");
+  const perLoad = page.details.map(phases);
+  page.breakdown = Object.fromEntries(
     Object.keys(perLoad[0]).map((name) => [name, median(perLoad.map((p) => p[name]))]),
   );
-  return { ready, first, batches, breakdown };
+  return { page, ort: ortBase ? ort : null };
 }
 
 function nativeInference() {
@@ -252,15 +257,23 @@ async function kerasSeed() {
 async function main() {
   await mkdir(out, { recursive: true });
   const sizes = await sizesOf(shipped);
+  const ortSite = await onnxruntimeSite();
   const { server, port } = await startServer(dist);
+  const ortServer = ortSite && (await startServer(ortSite.site));
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROME_ARGS });
   let page, ort;
   try {
-    page = await pageTimings(browser, `http://127.0.0.1:${port}/`);
-    ort = await onnxruntimeWeb(browser);
+    const timings = await browserTimings(
+      browser,
+      `http://127.0.0.1:${port}/`,
+      ortServer && `http://127.0.0.1:${ortServer.port}/`,
+    );
+    page = timings.page;
+    ort = timings.ort && { ...timings.ort, version: ortSite.version, bytes: ortSite.bytes };
   } finally {
     await browser.close();
     server.close();
+    ortServer?.server.close();
   }
   const native = nativeInference();
   const training = await trainingThroughput();
@@ -313,7 +326,7 @@ async function main() {
   console.log("dist/ (gzip -9)");
   for (const f of sizes.files) console.log(`  ${f.file.padEnd(40)} ${kb(f.raw).padStart(10)} ${kb(f.gzip).padStart(10)}`);
   console.log(`  ${"total".padEnd(40)} ${kb(sizes.total.raw).padStart(10)} ${kb(sizes.total.gzip).padStart(10)}`);
-  console.log(`navigation to ready      median ${result.navigation_to_ready_ms.median.toFixed(0)} ms (min ${result.navigation_to_ready_ms.min.toFixed(0)} ms, 7 cold loads)`);
+  console.log(`navigation to ready      median ${result.navigation_to_ready_ms.median.toFixed(0)} ms (min ${result.navigation_to_ready_ms.min.toFixed(0)} ms, ${COLD_LOADS} cold loads)`);
   const firstRuns = (f) => `first 400 runs after start-up p50 ${f.p50.toFixed(3)} ms, p95 ${f.p95.toFixed(3)} ms`;
   console.log(`inference in the page    p50 ${result.page_inference_ms.p50.toFixed(3)} ms, p95 ${result.page_inference_ms.p95.toFixed(3)} ms (${result.page_inference_ms.runs} runs, warm)`);
   console.log(`                         ${firstRuns(result.page_inference_ms.first_runs)}`);
