@@ -7,7 +7,12 @@
 //! file order with the very same `wire` calls and no solver. In the browser that matters at
 //! start-up: WebAssembly is compiled one function at a time on first call, and the solver is
 //! a large body of code that ran exactly once per page load (measured in the README's page
-//! section). `tests/shipped_model.rs` checks that both routes give identical answers.
+//! section). The tests below check that both routes make the same plan and identical answers.
+//!
+//! The outline of [`typed_model`] (weights become constants, the other graph input a source,
+//! then the nodes in file order) follows tract-onnx's `ParsingContext::parse_graph`
+//! (tract-onnx 0.22, MIT OR Apache-2.0), minus what our files never hold (sub-graphs,
+//! external data, partial shapes).
 
 use std::collections::HashMap;
 
