@@ -189,17 +189,26 @@ function nativeInference() {
   return JSON.parse(json);
 }
 
-async function trainingThroughput() {
-  const dataDir = process.env.MNIST_DIR ?? resolve(repo, "..", "shared", "mnist");
+/** MNIST for the training measures: $MNIST_DIR, or ../shared/mnist beside the repository. */
+const mnistDir = () => process.env.MNIST_DIR ?? resolve(repo, "..", "shared", "mnist");
+
+/** Runs `digitpad train ARGS` on MNIST into target/bench/NAME, its output hidden, and returns
+ * the run's history; null when the CLI or MNIST is missing. */
+async function trainHistory(name, args) {
+  const dataDir = mnistDir();
   if (!existsSync(cli) || !existsSync(dataDir)) return null;
-  const runDir = join(out, "train");
+  const runDir = join(out, name);
   execFileSync(
     cli,
-    ["train", "--epochs", "1", "--limit", "12800", "--val-split", "0", "--data-dir", dataDir,
-      "--out", runDir, "--checkpoint-dir", join(runDir, "checkpoints")],
+    ["train", ...args, "--data-dir", dataDir, "--out", runDir, "--checkpoint-dir", join(runDir, "checkpoints")],
     { stdio: ["ignore", "ignore", "inherit"] },
   );
-  const history = JSON.parse(await readFile(join(runDir, "history.json"), "utf8"));
+  return JSON.parse(await readFile(join(runDir, "history.json"), "utf8"));
+}
+
+async function trainingThroughput() {
+  const history = await trainHistory("train", ["--epochs", "1", "--limit", "12800", "--val-split", "0"]);
+  if (!history) return null;
   return { images_per_second: history.epochs[0].images_per_second, images: 12800, device: "cpu (burn flex)" };
 }
 
@@ -207,16 +216,8 @@ async function trainingThroughput() {
  * shipped recipe takes about 5 minutes to get there, see the README): seconds from the
  * start of the first epoch, test passes included, from the run's history. */
 async function timeTo99() {
-  const dataDir = process.env.MNIST_DIR ?? resolve(repo, "..", "shared", "mnist");
-  if (!existsSync(cli) || !existsSync(dataDir)) return null;
-  const runDir = join(out, "train-quick");
-  execFileSync(
-    cli,
-    ["train", "--arch", "quick", "--epochs", "4", "--data-dir", dataDir, "--out", runDir,
-      "--checkpoint-dir", join(runDir, "checkpoints")],
-    { stdio: ["ignore", "ignore", "inherit"] },
-  );
-  const history = JSON.parse(await readFile(join(runDir, "history.json"), "utf8"));
+  const history = await trainHistory("train-quick", ["--arch", "quick", "--epochs", "4"]);
+  if (!history) return null;
   const reached = history.epochs.find((e) => (e.test_accuracy ?? 0) >= 0.99);
   const last = history.epochs[history.epochs.length - 1];
   return {
@@ -232,7 +233,7 @@ async function timeTo99() {
  * 99%, run right after ours on the same machine; skipped when TensorFlow is not installed
  * ($KERAS_PYTHON, default python3, must import it: `pip install tensorflow-cpu`). */
 async function kerasSeed() {
-  const dataDir = process.env.MNIST_DIR ?? resolve(repo, "..", "shared", "mnist");
+  const dataDir = mnistDir();
   const python = process.env.KERAS_PYTHON ?? "python3";
   if (!existsSync(dataDir)) return null;
   try {
