@@ -270,11 +270,11 @@ mod tests {
     /// and more).
     fn trust() -> Trust {
         Trust {
-            features: Some(FeatureModel {
-                width: 2,
-                centres: (0..CLASSES).flat_map(|c| [c as f32 * 40.0, 0.0]).collect(),
-                factor: vec![1.0, 0.0, 1.0],
-            }),
+            features: Some(FeatureModel::new(
+                2,
+                (0..CLASSES).flat_map(|c| [c as f32 * 40.0, 0.0]).collect(),
+                vec![1.0, 0.0, 1.0],
+            )),
             not_digit: vec![(crate::trust::Method::ClassDistance, -8.0)],
             ..Trust::default()
         }
@@ -285,7 +285,7 @@ mod tests {
         let t = trust();
         let fm = t.features.as_ref().unwrap();
         let mut l = [0.0; CLASSES];
-        for (c, centre) in fm.centres.chunks(2).enumerate() {
+        for (c, centre) in fm.centres().chunks(2).enumerate() {
             l[c] = -0.5 * fm.distance(features, centre).unwrap();
         }
         l

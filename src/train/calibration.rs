@@ -399,14 +399,14 @@ pub fn fit_feature_model(features: &[Vec<f32>], labels: &[u8]) -> Result<Feature
     (0..width).for_each(|i| covariance[i * width + i] += ridge);
     let precision = invert(&covariance, width)?;
     let factor = cholesky(&precision, width)?;
-    Ok(FeatureModel {
+    Ok(FeatureModel::new(
         width,
-        centres: centres.iter().flatten().map(|&v| stored(v)).collect(),
-        factor: (0..width)
+        centres.iter().flatten().map(|&v| stored(v)).collect(),
+        (0..width)
             .flat_map(|i| (0..=i).map(move |j| (i, j)))
             .map(|(i, j)| stored(factor[i * width + j]))
             .collect(),
-    })
+    ))
 }
 
 /// `value` rounded to the 4 significant digits the model file stores (thresholds are fitted
@@ -855,7 +855,7 @@ mod tests {
             labels.extend([class, class]);
         }
         let model = fit_feature_model(&features, &labels).unwrap();
-        assert_eq!(&model.centres[..4], &[2.0, 0.0, 0.0, 6.0]);
+        assert_eq!(&model.centres()[..4], &[2.0, 0.0, 0.0, 6.0]);
         assert_eq!(model.nearest_distance(&[2.0, 0.0]), Some(0.0));
     }
 }
