@@ -22,8 +22,9 @@ pub enum Architecture {
     /// The shipped network: five 3x3 conv layers with batch norm, two max poolings, global
     /// average pooling and one dense layer (49k parameters, 4.0M MACs per image).
     Digitnet,
-    /// A small CNN with batch norm (24k parameters, 1.0M MACs) that reaches 99% on MNIST in
-    /// a few epochs: for quick runs on a CPU.
+    /// A small CNN with batch norm (22k parameters, 0.6M MACs) that reaches 99% on MNIST in
+    /// one epoch: for quick runs on a CPU (the 3x3 middle convolution trains ~12% faster on
+    /// flex than the 5x5 it replaced, at the same one-epoch accuracy).
     Quick,
     /// The seed's Keras CNN: conv 32, pool, conv 64, pool, conv 64, dense 64, dense 10.
     Seed,
@@ -69,7 +70,7 @@ impl Architecture {
                 features: vec![
                     conv(8, 5, 2, true),
                     MaxPool,
-                    conv(16, 5, 2, true),
+                    conv(16, 3, 1, true),
                     MaxPool,
                     conv(32, 3, 1, true),
                 ],

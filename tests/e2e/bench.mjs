@@ -212,16 +212,20 @@ async function trainingThroughput() {
   return { images_per_second: history.epochs[0].images_per_second, images: 12800, device: "cpu (burn flex)" };
 }
 
-/** Time to 99.0% MNIST test accuracy with `train --arch quick` (the fast CPU recipe; the
- * shipped recipe takes about 5 minutes to get there, see the README): seconds from the
- * start of the first epoch, test passes included, from the run's history. */
+/** The fast CPU recipe: the quick network for one epoch of un-augmented images, batch 64, a
+ * one-cycle schedule peaking at 0.012 (see the README for how it was chosen). */
+const QUICK_RECIPE = ["--arch", "quick", "--epochs", "1", "--no-augment", "--batch-size", "64", "--lr", "0.012"];
+
+/** Time to 99.0% MNIST test accuracy with the fast CPU recipe (the shipped recipe takes
+ * about 5 minutes to get there, see the README): seconds from the start of the first
+ * epoch, test passes included, from the run's history. */
 async function timeTo99() {
-  const history = await trainHistory("train-quick", ["--arch", "quick", "--epochs", "4"]);
+  const history = await trainHistory("train-quick", QUICK_RECIPE);
   if (!history) return null;
   const reached = history.epochs.find((e) => (e.test_accuracy ?? 0) >= 0.99);
   const last = history.epochs[history.epochs.length - 1];
   return {
-    recipe: "train --arch quick --epochs 4",
+    recipe: `train ${QUICK_RECIPE.join(" ")}`,
     epoch: reached?.epoch ?? null,
     seconds: reached?.elapsed_seconds ?? null,
     final_test_accuracy: last.test_accuracy,
@@ -359,9 +363,11 @@ async function main() {
   if (to99?.seconds != null) {
     console.log(
       `time to 99% on CPU       ${to99.seconds.toFixed(0)} s (epoch ${to99.epoch}, ${to99.recipe}; ` +
-        `${(100 * to99.final_test_accuracy).toFixed(2)}% after 4 epochs)`,
+        `${(100 * to99.final_test_accuracy).toFixed(2)}% at the end)`,
     );
-  } else if (to99) console.log(`time to 99% on CPU       not reached in 4 epochs (${to99.recipe})`);
+  } else if (to99) {
+    console.log(`time to 99% on CPU       not reached: ${(100 * to99.final_test_accuracy).toFixed(2)}% at the end (${to99.recipe})`);
+  }
   if (keras?.skipped) console.log(`Keras (seed CNN)         skipped: ${keras.skipped}`);
   else if (keras) {
     const reached = keras.seconds != null ? `${keras.seconds.toFixed(0)} s to 99% (epoch ${keras.epoch})` : "99% not reached";
