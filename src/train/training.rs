@@ -201,7 +201,11 @@ pub fn train(
         bar.set_prefix(format!("epoch {epoch}/{}", config.epochs));
 
         let epoch_start = Instant::now();
-        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+        // The epoch's loss and right answers are summed on the device: reading a value back
+        // makes a GPU finish everything queued, so the host reads the sums only for the
+        // progress bar every PROGRESS_EVERY steps and once at the end of the epoch.
+        let mut sums = DeviceSums::default();
+        let mut seen = 0usize;
         for (step_in_epoch, batch) in order.chunks(config.batch_size).enumerate() {
             if interrupt.load(Ordering::SeqCst) {
                 bar.abandon_with_message("interrupted");
@@ -241,11 +245,11 @@ pub fn train(
             let grads = GradientsParams::from_grads(loss.backward(), &network);
             network = optimizer.step(lr, network, grads);
 
-            loss_sum += f64::from(loss.into_scalar::<f32>()) * batch.len() as f64;
-            correct += batch_correct.into_scalar::<i64>() as usize;
+            sums.add(loss.detach().mul_scalar(batch.len() as f32), batch_correct);
             seen += batch.len();
             bar.inc(1);
-            if step_in_epoch % 5 == 0 {
+            if step_in_epoch % PROGRESS_EVERY == 0 {
+                let (loss_sum, correct) = sums.read();
                 let rate = seen as f64 / epoch_start.elapsed().as_secs_f64().max(1e-9);
                 bar.set_message(format!(
                     "loss {:.4} acc {:.2}% {:.0} img/s",
@@ -255,6 +259,7 @@ pub fn train(
                 ));
             }
         }
+        let (loss_sum, correct) = sums.read();
         let train_seconds = epoch_start.elapsed().as_secs_f64();
         bar.finish_and_clear();
 
@@ -300,6 +305,44 @@ pub fn train(
         history,
         interrupted: false,
     })
+}
+
+/// Steps between two updates of the progress bar's loss and accuracy (each one a read from
+/// the device).
+const PROGRESS_EVERY: usize = 20;
+
+/// Running sums of an epoch's loss (times batch size) and right answers, kept on the training
+/// device so that adding to them does not wait for the device.
+#[derive(Default)]
+struct DeviceSums {
+    loss: Option<Tensor<1>>,
+    correct: Option<Tensor<1, Int>>,
+}
+
+impl DeviceSums {
+    fn add(&mut self, loss: Tensor<1>, correct: Tensor<1, Int>) {
+        self.loss = Some(match self.loss.take() {
+            Some(sum) => sum + loss,
+            None => loss,
+        });
+        self.correct = Some(match self.correct.take() {
+            Some(sum) => sum + correct,
+            None => correct,
+        });
+    }
+
+    /// The sums so far, read back to the host (0 before the first step).
+    fn read(&self) -> (f64, usize) {
+        let loss = self
+            .loss
+            .clone()
+            .map_or(0.0, |t| f64::from(t.into_scalar::<f32>()));
+        let correct = self
+            .correct
+            .clone()
+            .map_or(0, |t| t.into_scalar::<i64>().max(0) as usize);
+        (loss, correct)
+    }
 }
 
 /// One line per epoch for the log.
