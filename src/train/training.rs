@@ -184,6 +184,13 @@ pub fn train(
         .map(|i| *data.train.digit(i).pixels())
         .collect();
 
+    // Without augmentation every epoch shows the same images: they go to the device once,
+    // and each step sends only its batch's indices.
+    let resident = config
+        .augmentation
+        .is_none()
+        .then(|| ResidentSet::upload(&train_images, &data.train.labels, &train_device));
+
     for epoch in first_epoch..=config.epochs {
         let mut rng =
             StdRng::seed_from_u64(config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
@@ -215,26 +222,34 @@ pub fn train(
                     interrupted: true,
                 });
             }
-            let mut pixels = Vec::with_capacity(batch.len() * PIXELS);
-            let mut labels = Vec::with_capacity(batch.len());
-            for &i in batch {
-                match &config.augmentation {
-                    Some(aug) => pixels.extend_from_slice(&aug.apply(
-                        &train_images[i],
-                        data.train.labels[i],
-                        &mut rng,
-                    )),
-                    None => pixels.extend_from_slice(&train_images[i]),
+            let (images, targets) = match &resident {
+                Some(set) => set.batch(batch, &train_device),
+                None => {
+                    let mut pixels = Vec::with_capacity(batch.len() * PIXELS);
+                    let mut labels = Vec::with_capacity(batch.len());
+                    for &i in batch {
+                        match &config.augmentation {
+                            Some(aug) => pixels.extend_from_slice(&aug.apply(
+                                &train_images[i],
+                                data.train.labels[i],
+                                &mut rng,
+                            )),
+                            None => pixels.extend_from_slice(&train_images[i]),
+                        }
+                        labels.push(data.train.labels[i]);
+                    }
+                    (
+                        images_tensor(pixels, &train_device),
+                        labels_tensor(&labels, &train_device),
+                    )
                 }
-                labels.push(data.train.labels[i]);
-            }
+            };
             let step = (epoch - 1) * steps_per_epoch + step_in_epoch;
             let lr = config
                 .schedule
                 .rate(config.learning_rate, step, total_steps);
 
-            let targets = labels_tensor(&labels, &train_device);
-            let logits = network.forward(images_tensor(pixels, &train_device));
+            let logits = network.forward(images);
             let loss = loss_fn.forward(logits.clone(), targets.clone());
             let batch_correct = logits
                 .argmax(1)
@@ -307,6 +322,32 @@ pub fn train(
     })
 }
 
+/// A training set held on the device, batches gathered there by index.
+struct ResidentSet {
+    images: Tensor<4>,
+    labels: Tensor<1, Int>,
+}
+
+impl ResidentSet {
+    fn upload(images: &[[f32; PIXELS]], labels: &[u8], device: &Device) -> ResidentSet {
+        ResidentSet {
+            images: images_tensor(images.concat(), device),
+            labels: labels_tensor(labels, device),
+        }
+    }
+
+    /// The images and labels at `indices`, in that order.
+    fn batch(&self, indices: &[usize], device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
+        let indices: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
+        let n = indices.len();
+        let indices = Tensor::<1, Int>::from_data(TensorData::new(indices, [n]), device);
+        (
+            self.images.clone().select(0, indices.clone()),
+            self.labels.clone().select(0, indices),
+        )
+    }
+}
+
 /// Steps between two updates of the progress bar's loss and accuracy (each one a read from
 /// the device).
 const PROGRESS_EVERY: usize = 20;
@@ -374,5 +415,25 @@ mod tests {
         let (loss, acc) = loss_and_accuracy(&logits, &[0, 3]);
         assert!((loss - 10f64.ln()).abs() < 1e-6);
         assert_eq!(acc, 0.5);
+    }
+
+    #[test]
+    fn a_resident_batch_is_the_batch_built_on_the_host() {
+        let device = Device::flex().autodiff();
+        let images: Vec<[f32; PIXELS]> = (0..6)
+            .map(|k| std::array::from_fn(|i| ((i * 7 + k * 13) % 29) as f32 / 29.0))
+            .collect();
+        let labels = [3u8, 1, 4, 1, 5, 9];
+        let resident = ResidentSet::upload(&images, &labels, &device);
+        let batch = [4usize, 0, 4, 2];
+        let (gathered, gathered_labels) = resident.batch(&batch, &device);
+        let built = images_tensor(batch.iter().flat_map(|&i| images[i]).collect(), &device);
+        let built_labels: Vec<u8> = batch.iter().map(|&i| labels[i]).collect();
+        assert_eq!(gathered.dims(), [4, 1, SIDE, SIDE]);
+        assert_eq!(gathered.into_data(), built.into_data());
+        assert_eq!(
+            gathered_labels.into_data(),
+            labels_tensor(&built_labels, &device).into_data()
+        );
     }
 }
