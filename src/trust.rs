@@ -468,10 +468,15 @@ impl Trust {
     /// Whether the "not a digit" test rejects the input: any of its scores below its
     /// threshold.
     pub fn rejects(&self, logits: &[f32; CLASSES], features: &[f32]) -> bool {
-        self.not_digit.iter().any(|&(method, threshold)| {
-            self.score(method, logits, features)
-                .is_some_and(|s| s < threshold)
-        })
+        self.rejects_with(|method| self.score(method, logits, features))
+    }
+
+    /// [`Trust::rejects`] with each method's score given by `score` (the trainer computes
+    /// the scores once and tries several rule sets on them).
+    pub fn rejects_with(&self, score: impl Fn(Method) -> Option<f32>) -> bool {
+        self.not_digit
+            .iter()
+            .any(|&(method, threshold)| score(method).is_some_and(|s| s < threshold))
     }
 
     /// Whether the two best digits are within the "not sure" margin.
@@ -489,7 +494,16 @@ impl Trust {
     /// The verdict on one answer: not a digit when the model's test says so, else not sure
     /// when the two best digits are within the margin, else a digit.
     pub fn verdict(&self, logits: &[f32; CLASSES], features: &[f32]) -> Verdict {
-        if self.rejects(logits, features) {
+        self.verdict_with(logits, |method| self.score(method, logits, features))
+    }
+
+    /// [`Trust::verdict`] with each method's score given by `score`.
+    pub fn verdict_with(
+        &self,
+        logits: &[f32; CLASSES],
+        score: impl Fn(Method) -> Option<f32>,
+    ) -> Verdict {
+        if self.rejects_with(score) {
             return Verdict::NotDigit;
         }
         if self.is_unsure(logits) {

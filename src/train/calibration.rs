@@ -378,6 +378,8 @@ pub fn fit_feature_model(features: &[Vec<f32>], labels: &[u8]) -> Result<Feature
         .zip(counts)
         .map(|(s, c)| s.iter().map(|v| v / c as f64).collect())
         .collect();
+    // The lower triangle, row by row (each row a slice, so that the loop vectorizes), then
+    // mirrored: the covariance is symmetric.
     let mut covariance = vec![0f64; width * width];
     for (f, &l) in features.iter().zip(labels) {
         let centre = &centres[usize::from(l)];
@@ -386,10 +388,16 @@ pub fn fit_feature_model(features: &[Vec<f32>], labels: &[u8]) -> Result<Feature
             .zip(centre)
             .map(|(&v, c)| f64::from(v) - c)
             .collect();
-        for i in 0..width {
-            for j in 0..width {
-                covariance[i * width + j] += d[i] * d[j];
+        for (i, row) in covariance.chunks_exact_mut(width).enumerate() {
+            let di = d[i];
+            for (c, &dj) in row[..=i].iter_mut().zip(&d) {
+                *c += di * dj;
             }
+        }
+    }
+    for i in 0..width {
+        for j in 0..i {
+            covariance[j * width + i] = covariance[i * width + j];
         }
     }
     let n = features.len() as f64;
@@ -460,15 +468,17 @@ fn invert(matrix: &[f64], n: usize) -> Result<Vec<f64>> {
             a[col * n + k] /= p;
             inverse[col * n + k] /= p;
         }
-        for row in 0..n {
-            if row != col {
-                let factor = a[row * n + col];
-                if factor != 0.0 {
-                    for k in 0..n {
-                        a[row * n + k] -= factor * a[col * n + k];
-                        inverse[row * n + k] -= factor * inverse[col * n + k];
-                    }
-                }
+        let pivot_a = a[col * n..(col + 1) * n].to_vec();
+        let pivot_inverse = inverse[col * n..(col + 1) * n].to_vec();
+        for row in (0..n).filter(|&row| row != col) {
+            let factor = a[row * n + col];
+            if factor != 0.0 {
+                let rows = a[row * n..(row + 1) * n].iter_mut().zip(&pivot_a);
+                rows.for_each(|(x, p)| *x -= factor * p);
+                let rows = inverse[row * n..(row + 1) * n]
+                    .iter_mut()
+                    .zip(&pivot_inverse);
+                rows.for_each(|(x, p)| *x -= factor * p);
             }
         }
     }
@@ -481,22 +491,18 @@ fn invert(matrix: &[f64], n: usize) -> Result<Vec<f64>> {
 fn fit_thresholds(
     trust: &Trust,
     methods: &[Method],
-    predictions: &[Prediction],
+    predictions: &Scored,
     keep: f64,
 ) -> Vec<(Method, f32)> {
     let scores: Vec<Vec<f32>> = methods
         .iter()
         .map(|&m| {
-            predictions
-                .iter()
-                .map(|p| {
-                    trust
-                        .score(m, &p.logits, &p.features)
-                        .unwrap_or(f32::NEG_INFINITY)
-                })
+            (0..predictions.len())
+                .map(|i| predictions.score(i, m).unwrap_or(f32::NEG_INFINITY))
                 .collect()
         })
         .collect();
+    let predictions = predictions.predictions;
     let sorted: Vec<Vec<f32>> = scores
         .iter()
         .map(|s| {
@@ -529,6 +535,46 @@ fn fit_thresholds(
         best = candidate;
     }
     methods.iter().copied().zip(best).collect()
+}
+
+/// Predictions with every method's score, computed once: the trainer tries several rule
+/// sets on the same scores (a class distance in a wide feature space is the costly one).
+struct Scored<'a> {
+    predictions: &'a [Prediction],
+    /// Per prediction, the score of each method of [`Method::ALL`], in that order.
+    scores: Vec<[Option<f32>; 3]>,
+}
+
+impl<'a> Scored<'a> {
+    fn new(trust: &Trust, predictions: &'a [Prediction]) -> Scored<'a> {
+        let scores = predictions
+            .iter()
+            .map(|p| Method::ALL.map(|m| trust.score(m, &p.logits, &p.features)))
+            .collect();
+        Scored {
+            predictions,
+            scores,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.predictions.len()
+    }
+
+    fn score(&self, index: usize, method: Method) -> Option<f32> {
+        let slot = Method::ALL.iter().position(|&m| m == method)?;
+        self.scores[index][slot]
+    }
+
+    /// The verdict of `rules` (which must share the scoring trust's temperature and feature
+    /// model) on every prediction.
+    fn verdicts(&self, rules: &Trust) -> Vec<Verdict> {
+        self.predictions
+            .iter()
+            .enumerate()
+            .map(|(i, p)| rules.verdict_with(&p.logits, |m| self.score(i, m)))
+            .collect()
+    }
 }
 
 /// The method combinations the trainer measures: each score alone, and the shipped pair.
@@ -623,27 +669,28 @@ pub fn fit_trust(
         features: feature_model,
     };
 
+    let scored_validation = Scored::new(&trust, &validation_predictions);
+    let scored_test = Scored::new(&trust, test_predictions);
+    let scored_drawings: Vec<Scored> = drawing_predictions
+        .iter()
+        .map(|p| Scored::new(&trust, p))
+        .collect();
     let mut reports = Vec::new();
     let mut chosen = None;
     for methods in candidates(trust.features.is_some()) {
         let rules = Trust {
-            not_digit: fit_thresholds(&trust, &methods, &validation_predictions, KEEP_TARGET),
+            not_digit: fit_thresholds(&trust, &methods, &scored_validation, KEEP_TARGET),
             ..trust.clone()
-        };
-        let verdicts = |predictions: &[Prediction]| -> Vec<Verdict> {
-            predictions
-                .iter()
-                .map(|p| rules.verdict(&p.logits, &p.features))
-                .collect()
         };
         let digit_share =
             |v: &[Verdict]| share(v.iter().filter(|&&v| v == Verdict::Digit).count(), v.len());
-        let test_verdicts = verdicts(test_predictions);
+        let test_verdicts = scored_test.verdicts(&rules);
         let results = drawings
             .iter()
             .zip(&drawing_predictions)
-            .map(|(set, predictions)| {
-                let v = verdicts(predictions);
+            .zip(&scored_drawings)
+            .map(|((set, predictions), scored)| {
+                let v = scored.verdicts(&rules);
                 let (share_of, other) = match &set.labels {
                     None => (
                         share(
@@ -684,7 +731,7 @@ pub fn fit_trust(
         reports.push(MethodReport {
             method: combination_name(&methods),
             thresholds: rules.not_digit.iter().map(|r| r.1).collect(),
-            validation_digits_kept: digit_share(&verdicts(&validation_predictions)),
+            validation_digits_kept: digit_share(&scored_validation.verdicts(&rules)),
             test_digits_kept: digit_share(&test_verdicts),
             test_digits_not_rejected: share(
                 test_verdicts
@@ -857,5 +904,53 @@ mod tests {
         let model = fit_feature_model(&features, &labels).unwrap();
         assert_eq!(&model.centres()[..4], &[2.0, 0.0, 0.0, 6.0]);
         assert_eq!(model.nearest_distance(&[2.0, 0.0]), Some(0.0));
+    }
+
+    #[test]
+    fn verdicts_from_scores_computed_once_are_the_trusts_own() {
+        let trust = Trust {
+            temperature: 1.3,
+            unsure_margin: 0.2,
+            not_digit: Vec::new(),
+            features: Some(FeatureModel::new(
+                2,
+                (0..CLASSES).flat_map(|c| [c as f32 * 3.0, 1.0]).collect(),
+                vec![1.0, 0.3, 0.8],
+            )),
+        };
+        let predictions: Vec<Prediction> = (0..200)
+            .map(|k| {
+                // One digit ahead by a varying margin, the others scattered.
+                let logits: [f32; CLASSES] = std::array::from_fn(|c| {
+                    let spread = ((k * 31 + c * 17) % 23) as f32 * 0.2 - 2.0;
+                    spread
+                        + if c == k % CLASSES {
+                            (k % 13) as f32
+                        } else {
+                            0.0
+                        }
+                });
+                Prediction {
+                    logits,
+                    probabilities: trust.probabilities(&logits),
+                    features: vec![(k % 37) as f32 * 0.8, (k % 11) as f32 - 4.0],
+                    verdict: Verdict::Digit,
+                }
+            })
+            .collect();
+        let scored = Scored::new(&trust, &predictions);
+        for methods in candidates(true) {
+            let rules = Trust {
+                not_digit: fit_thresholds(&trust, &methods, &scored, 0.7),
+                ..trust.clone()
+            };
+            let direct: Vec<Verdict> = predictions
+                .iter()
+                .map(|p| rules.verdict(&p.logits, &p.features))
+                .collect();
+            assert_eq!(scored.verdicts(&rules), direct, "{methods:?}");
+            // The rules do reject some and keep some, so the comparison means something.
+            assert!(direct.contains(&Verdict::NotDigit) && direct.contains(&Verdict::Digit));
+        }
     }
 }
