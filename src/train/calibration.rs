@@ -542,7 +542,7 @@ fn fit_thresholds(
 struct Scored<'a> {
     predictions: &'a [Prediction],
     /// Per prediction, the score of each method of [`Method::ALL`], in that order.
-    scores: Vec<[Option<f32>; 3]>,
+    scores: Vec<[Option<f32>; Method::ALL.len()]>,
 }
 
 impl<'a> Scored<'a> {

@@ -17,6 +17,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
+use super::augment::Augmentation;
 use super::checkpoint::{self, CheckpointState};
 use super::config::{EpochRecord, History, OptimizerKind, TrainConfig};
 use super::model::Network;
@@ -179,17 +180,23 @@ pub fn train(
     let total_steps = steps_per_epoch * config.epochs;
     let run_start = Instant::now();
     let already_elapsed = history.epochs.last().map_or(0.0, |e| e.elapsed_seconds);
-    // Images as floats once, so that batches only copy.
+    // Images as floats once, so that batches only copy. Without augmentation every epoch
+    // shows the same images: they go to the device once, and each step sends only its
+    // batch's indices.
     let train_images: Vec<[f32; PIXELS]> = (0..data.train.len())
         .map(|i| *data.train.digit(i).pixels())
         .collect();
-
-    // Without augmentation every epoch shows the same images: they go to the device once,
-    // and each step sends only its batch's indices.
-    let resident = config
-        .augmentation
-        .is_none()
-        .then(|| ResidentSet::upload(&train_images, &data.train.labels, &train_device));
+    let batches = match &config.augmentation {
+        None => {
+            let set = ResidentSet::upload(&train_images, &data.train.labels, &train_device);
+            drop(train_images);
+            Batches::OnDevice(Box::new(set))
+        }
+        Some(augmentation) => Batches::Augmented {
+            augmentation,
+            images: train_images,
+        },
+    };
 
     for epoch in first_epoch..=config.epochs {
         let mut rng =
@@ -222,21 +229,18 @@ pub fn train(
                     interrupted: true,
                 });
             }
-            let (images, targets) = match &resident {
-                Some(set) => set.batch(batch, &train_device),
-                None => {
+            let (images, targets) = match &batches {
+                Batches::OnDevice(set) => set.batch(batch, &train_device),
+                Batches::Augmented {
+                    augmentation,
+                    images,
+                } => {
                     let mut pixels = Vec::with_capacity(batch.len() * PIXELS);
                     let mut labels = Vec::with_capacity(batch.len());
                     for &i in batch {
-                        match &config.augmentation {
-                            Some(aug) => pixels.extend_from_slice(&aug.apply(
-                                &train_images[i],
-                                data.train.labels[i],
-                                &mut rng,
-                            )),
-                            None => pixels.extend_from_slice(&train_images[i]),
-                        }
-                        labels.push(data.train.labels[i]);
+                        let label = data.train.labels[i];
+                        pixels.extend_from_slice(&augmentation.apply(&images[i], label, &mut rng));
+                        labels.push(label);
                     }
                     (
                         images_tensor(pixels, &train_device),
@@ -320,6 +324,17 @@ pub fn train(
         history,
         interrupted: false,
     })
+}
+
+/// Where a run's batches come from.
+enum Batches<'a> {
+    /// The training set, uploaded once (runs without augmentation).
+    OnDevice(Box<ResidentSet>),
+    /// The training images on the host, distorted anew for every batch.
+    Augmented {
+        augmentation: &'a Augmentation,
+        images: Vec<[f32; PIXELS]>,
+    },
 }
 
 /// A training set held on the device, batches gathered there by index.
