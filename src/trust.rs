@@ -185,24 +185,12 @@ impl FeatureModel {
     /// Squared Mahalanobis distance `|Lᵀ (a - b)|²` between two feature vectors; `None` when
     /// either does not have the model's width.
     pub fn distance(&self, a: &[f32], b: &[f32]) -> Option<f32> {
-        let n = self.width;
-        if a.len() != n || b.len() != n || self.factor.len() != triangle_len(n) {
+        if a.len() != b.len() {
             return None;
         }
-        // (Lᵀ d)_j = sum over rows i >= j of L[i][j] d_i.
-        let mut projected = vec![0f32; n];
-        let mut offset = 0;
-        for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
-            let di = x - y;
-            for (p, &l) in projected
-                .iter_mut()
-                .zip(&self.factor[offset..offset + i + 1])
-            {
-                *p += l * di;
-            }
-            offset += i + 1;
-        }
-        Some(projected.iter().map(|p| p * p).sum())
+        let difference: Vec<f32> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+        let projected = self.whiten(&difference)?;
+        Some(projected.iter().map(|p| p * p).sum::<f64>() as f32)
     }
 }
 
