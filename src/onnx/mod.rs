@@ -5,6 +5,7 @@
 //! a test checks that every exported file stays within [`ops::SUPPORTED_OPS`].
 
 pub mod ops;
+pub mod plan;
 pub mod typed;
 
 use tract_onnx::pb::{tensor_proto::DataType, ModelProto};
