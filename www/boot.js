@@ -3,8 +3,19 @@
 // the data attributes of the <script> tag that loads this file.
 const tag = document.querySelector("script[data-js][data-wasm]");
 const url = (name) => new URL(name, document.baseURI).href;
+// The wasm (preloaded) is compiled while the glue script is imported and evaluated, not
+// after: both were on the start-up's critical path. Where compiling from the stream fails
+// (a host that serves wasm with another MIME type), the glue loads it its own way.
+const compiled =
+  typeof WebAssembly.compileStreaming === "function"
+    ? WebAssembly.compileStreaming(fetch(url(tag.dataset.wasm))).catch(() => null)
+    : Promise.resolve(null);
 const bindings = await import(url(tag.dataset.js));
-await bindings.default({ module_or_path: url(tag.dataset.wasm) });
+// This script is `async` (it may run before the page is parsed); the app mounts into it.
+if (document.readyState === "loading") {
+  await new Promise((parsed) => document.addEventListener("DOMContentLoaded", parsed, { once: true }));
+}
+await bindings.default({ module_or_path: (await compiled) ?? url(tag.dataset.wasm) });
 performance.mark("digitpad:wasm-ready");
 // The module's exports, for tests/e2e/bench.mjs (builds with the `bench` feature export a
 // benchmark hook; the shipped site does not).
