@@ -75,32 +75,49 @@ pub fn start() {
 }
 
 /// Benchmark hook for `tests/e2e/bench.mjs`, only in builds with the `bench` feature (the
-/// shipped site has none): loads `model` and times single-image inference
-/// in this page, in `batches` batches of `runs` runs (browsers round `performance.now()` to
-/// 0.1 ms, so single runs cannot be timed). Returns the mean milliseconds per run of each
-/// batch.
+/// shipped site has none): a classifier loaded once, whose single-image inference the
+/// benchmark times in this page in several calls (alternating with onnxruntime-web's), each
+/// on the same classifier and run state, as the page's own answers are.
 #[cfg(feature = "bench")]
 #[wasm_bindgen::prelude::wasm_bindgen]
-pub fn bench_inference(
-    model: &[u8],
-    batches: u32,
-    runs: u32,
-) -> Result<Vec<f64>, wasm_bindgen::JsError> {
-    let classifier = crate::Classifier::from_onnx(model, 1)?;
-    let performance = web_sys::window()
-        .and_then(|w| w.performance())
-        .ok_or_else(|| wasm_bindgen::JsError::new("no performance timer"))?;
-    let seven = crate::strokes::parse_strokes("0.3,0.2 0.7,0.2 0.45,0.8")
-        .map_err(|e| wasm_bindgen::JsError::new(&e.to_string()))?;
-    let image = crate::preprocess::strokes_to_digit(&seven).unwrap_or_default();
-    let runs = runs.max(1);
-    (0..batches)
-        .map(|_| {
-            let start = performance.now();
-            for _ in 0..runs {
-                classifier.classify(&image)?;
-            }
-            Ok((performance.now() - start) / f64::from(runs))
+pub struct InferenceBench {
+    classifier: crate::Classifier,
+    image: crate::DigitImage,
+    performance: web_sys::Performance,
+}
+
+#[cfg(feature = "bench")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+impl InferenceBench {
+    /// Loads `model` (and runs it once) and draws the image to classify, a seven.
+    #[wasm_bindgen::prelude::wasm_bindgen(constructor)]
+    pub fn new(model: &[u8]) -> Result<InferenceBench, wasm_bindgen::JsError> {
+        let classifier = crate::Classifier::from_onnx(model, 1)?;
+        let performance = web_sys::window()
+            .and_then(|w| w.performance())
+            .ok_or_else(|| wasm_bindgen::JsError::new("no performance timer"))?;
+        let seven = crate::strokes::parse_strokes("0.3,0.2 0.7,0.2 0.45,0.8")
+            .map_err(|e| wasm_bindgen::JsError::new(&e.to_string()))?;
+        let image = crate::preprocess::strokes_to_digit(&seven).unwrap_or_default();
+        Ok(Self {
+            classifier,
+            image,
+            performance,
         })
-        .collect()
+    }
+
+    /// Times `batches` batches of `runs` runs (browsers round `performance.now()` to 0.1 ms,
+    /// so single runs cannot be timed); the mean milliseconds per run of each batch.
+    pub fn time(&self, batches: u32, runs: u32) -> Result<Vec<f64>, wasm_bindgen::JsError> {
+        let runs = runs.max(1);
+        (0..batches)
+            .map(|_| {
+                let start = self.performance.now();
+                for _ in 0..runs {
+                    self.classifier.classify(&self.image)?;
+                }
+                Ok((self.performance.now() - start) / f64::from(runs))
+            })
+            .collect()
+    }
 }

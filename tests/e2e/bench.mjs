@@ -11,7 +11,8 @@
 //   Chromium, cold cache, median of 15 loads (alternating with onnxruntime-web's);
 // - single-image inference in the page, p50 / p95 over 400 runs, timed in batches of 10
 //   (browsers round performance.now() to 0.1 ms): the first 400 runs after start-up, and
-//   the next 400 (warm: the engine has optimized the hot code by then);
+//   the next 400 (warm: the engine has optimized the hot code by then), timed in rounds that
+//   alternate with onnxruntime-web's;
 // - the same model under tract natively, p50 / p95 over 2000 runs;
 // - training throughput on this machine's CPU (one short epoch), and the time the quick
 //   recipe takes to reach 99% test accuracy, when MNIST is available
@@ -134,29 +135,51 @@ async function onnxruntimeSite() {
   return { site, version, bytes: await sizesOf(site) };
 }
 
-/** Single-image inference in one page: the first 40 batches of 10 runs right after start-up,
- * then 40 more (warm). Browsers first run WebAssembly in baseline code and optimize the hot
- * functions in the background, so the first batches are slower. */
-async function inferenceBatches(browser, base, which) {
+/** Batches of 10 single-image runs in the page or in the onnxruntime-web page, kept open:
+ * `run(n)` times n batches and returns their per-run means (ms). */
+async function inferenceRunner(browser, base, which) {
   const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    await page.goto(base);
-    if (which === "page") {
-      await page.waitForSelector(PAGE_READY);
-      return await page.evaluate(async () => {
-        if (typeof window.digitpad?.bench_inference !== "function") {
-          throw new Error("this site has no benchmark hooks: build it with `trunk build --release --features bench` (see .ci/bench)");
-        }
-        const bytes = new Uint8Array(await (await fetch("model/digitnet.onnx")).arrayBuffer());
-        const first = Array.from(window.digitpad.bench_inference(bytes, 40, 10));
-        return [first, Array.from(window.digitpad.bench_inference(bytes, 40, 10))];
-      });
-    }
+  const page = await context.newPage();
+  await page.goto(base);
+  if (which === "page") {
+    await page.waitForSelector(PAGE_READY);
+    await page.evaluate(async () => {
+      if (typeof window.digitpad?.InferenceBench !== "function") {
+        throw new Error("this site has no benchmark hooks: build it with `trunk build --release --features bench` (see .ci/bench)");
+      }
+      const model = new Uint8Array(await (await fetch("model/digitnet.onnx")).arrayBuffer());
+      window.__bench = new window.digitpad.InferenceBench(model);
+    });
+  } else {
     await page.waitForFunction(() => window.__readyAt, null, { timeout: 60000 });
-    return await page.evaluate(async () => [await window.benchInference(40, 10), await window.benchInference(40, 10)]);
+  }
+  const run = (batches) =>
+    which === "page"
+      ? page.evaluate((n) => Array.from(window.__bench.time(n, 10)), batches)
+      : page.evaluate((n) => window.benchInference(n, 10), batches);
+  return { run, close: () => context.close() };
+}
+
+/** Warm inference is timed in rounds that alternate between the two pages (5 batches of 10
+ * runs each per round), like the cold loads, so that the machine's drift weighs on both. */
+const WARM_ROUNDS = 8;
+
+/** Single-image inference in the page and in onnxruntime-web's (when given): the first 40
+ * batches of 10 runs right after start-up in each, then 40 more (warm) in alternating
+ * rounds. Browsers first run WebAssembly in baseline code and optimize the hot functions in
+ * the background, so the first batches are slower. */
+async function inferenceTimings(browser, pageBase, ortBase) {
+  const runners = [await inferenceRunner(browser, pageBase, "page")];
+  if (ortBase) runners.push(await inferenceRunner(browser, ortBase, "ort"));
+  try {
+    const timings = [];
+    for (const runner of runners) timings.push({ first: await runner.run(40), batches: [] });
+    for (let round = 0; round < WARM_ROUNDS; round++) {
+      for (const [i, runner] of runners.entries()) timings[i].batches.push(...(await runner.run(5)));
+    }
+    return timings;
   } finally {
-    await context.close();
+    for (const runner of runners) await runner.close();
   }
 }
 
@@ -171,8 +194,9 @@ async function browserTimings(browser, pageBase, ortBase) {
     page.details.push(load.detail);
     if (ortBase) ort.ready.push((await coldLoad(browser, ortBase, {})).ready);
   }
-  [page.first, page.batches] = await inferenceBatches(browser, pageBase, "page");
-  if (ortBase) [ort.first, ort.batches] = await inferenceBatches(browser, ortBase, "ort");
+  const [pageRuns, ortRuns] = await inferenceTimings(browser, pageBase, ortBase);
+  Object.assign(page, pageRuns);
+  if (ortRuns) Object.assign(ort, ortRuns);
   const perLoad = page.details.map(phases);
   page.breakdown = Object.fromEntries(
     Object.keys(perLoad[0]).map((name) => [name, median(perLoad.map((p) => p[name]))]),
