@@ -29,12 +29,42 @@ use tract_onnx::tract_hir::tract_core::ops::nn::{DataFormat, Reduce, Reducer};
 
 /// Applies the rewrites to an optimized model (see the module's documentation).
 pub fn rewrite(model: &mut TypedModel) -> TractResult<()> {
-    replace_max_pools(model)?;
-    replace_pads(model)?;
-    replace_spatial_sums(model)?;
+    replace_ops(model)?;
     fuse_activations_across_reshapes(model)?;
     model.compact()?;
     Ok(())
+}
+
+/// The dimensions of an `[N, C, H, W]` input of the operator named `op`.
+fn nchw(input: &Tensor, op: &str) -> TractResult<[usize; 4]> {
+    match *input.shape() {
+        [n, c, h, w] => Ok([n, c, h, w]),
+        _ => bail!("{op} expects [N, C, H, W], got {:?}", input.shape()),
+    }
+}
+
+/// An `[N, C, H, W]` f32 value from its dimensions and its values in row-major order.
+fn nchw_value([n, c, h, w]: [usize; 4], values: Vec<f32>) -> TractResult<TVec<TValue>> {
+    Ok(tvec!(tract_ndarray::Array4::from_shape_vec(
+        (n, c, h, w),
+        values
+    )?
+    .into_tvalue()))
+}
+
+/// The output fact of an operator named `op` that maps an `[N, C, H, W]` f32 input to
+/// `[N, C, H', W']`, with `(H', W') = spatial(H, W)`.
+fn nchw_fact(
+    op: &str,
+    inputs: &[&TypedFact],
+    spatial: impl FnOnce(&TDim, &TDim) -> (TDim, TDim),
+) -> TractResult<TVec<TypedFact>> {
+    let shape = &inputs[0].shape;
+    if shape.rank() != 4 {
+        bail!("{op} expects a rank-4 input, got {shape:?}");
+    }
+    let (h, w) = spatial(&shape[2], &shape[3]);
+    Ok(tvec!(f32::fact([shape[0].clone(), shape[1].clone(), h, w])))
 }
 
 /// 2x2 max pooling with stride 2 and no padding over `[N, C, H, W]` f32 values: the output is
@@ -58,9 +88,7 @@ impl EvalOp for MaxPool2x2 {
 
     fn eval(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let input = args_1!(inputs);
-        let &[n, c, h, w] = input.shape() else {
-            bail!("MaxPool2x2 expects [N, C, H, W], got {:?}", input.shape());
-        };
+        let [n, c, h, w] = nchw(&input, "MaxPool2x2")?;
         let values = input.as_slice::<f32>()?;
         let (out_h, out_w) = (h / 2, w / 2);
         let mut output = vec![0f32; n * c * out_h * out_w];
@@ -79,11 +107,7 @@ impl EvalOp for MaxPool2x2 {
                 }
             }
         }
-        Ok(tvec!(tract_ndarray::Array4::from_shape_vec(
-            (n, c, out_h, out_w),
-            output
-        )?
-        .into_tvalue()))
+        nchw_value([n, c, out_h, out_w], output)
     }
 }
 
@@ -99,17 +123,7 @@ fn window_max(a: f32, b: f32, c: f32, d: f32) -> f32 {
 
 impl TypedOp for MaxPool2x2 {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        let shape = &inputs[0].shape;
-        if shape.rank() != 4 {
-            bail!("MaxPool2x2 expects a rank-4 input, got {shape:?}");
-        }
-        let half = |d: &TDim| d.clone() / 2;
-        Ok(tvec!(f32::fact([
-            shape[0].clone(),
-            shape[1].clone(),
-            half(&shape[2]),
-            half(&shape[3]),
-        ])))
+        nchw_fact("MaxPool2x2", inputs, |h, w| (h.clone() / 2, w.clone() / 2))
     }
 
     as_op!();
@@ -141,9 +155,7 @@ impl EvalOp for ZeroPad2d {
 
     fn eval(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let input = args_1!(inputs);
-        let &[n, c, h, w] = input.shape() else {
-            bail!("ZeroPad2d expects [N, C, H, W], got {:?}", input.shape());
-        };
+        let [n, c, h, w] = nchw(&input, "ZeroPad2d")?;
         let values = input.as_slice::<f32>()?;
         let (top, bottom) = self.rows;
         let (left, right) = self.columns;
@@ -160,26 +172,18 @@ impl EvalOp for ZeroPad2d {
                 }
             }
         }
-        Ok(tvec!(tract_ndarray::Array4::from_shape_vec(
-            (n, c, out_h, out_w),
-            output
-        )?
-        .into_tvalue()))
+        nchw_value([n, c, out_h, out_w], output)
     }
 }
 
 impl TypedOp for ZeroPad2d {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        let shape = &inputs[0].shape;
-        if shape.rank() != 4 {
-            bail!("ZeroPad2d expects a rank-4 input, got {shape:?}");
-        }
-        Ok(tvec!(f32::fact([
-            shape[0].clone(),
-            shape[1].clone(),
-            shape[2].clone() + self.rows.0 + self.rows.1,
-            shape[3].clone() + self.columns.0 + self.columns.1,
-        ])))
+        nchw_fact("ZeroPad2d", inputs, |h, w| {
+            (
+                h.clone() + self.rows.0 + self.rows.1,
+                w.clone() + self.columns.0 + self.columns.1,
+            )
+        })
     }
 
     as_op!();
@@ -206,22 +210,6 @@ fn as_zero_pad_2d(op: &Pad, input: &TypedFact) -> Option<ZeroPad2d> {
     }
 }
 
-/// Replaces every padding [`ZeroPad2d`] can do.
-fn replace_pads(model: &mut TypedModel) -> TractResult<()> {
-    for id in model.eval_order()? {
-        let node = model.node(id);
-        let Some(op) = node.op_as::<Pad>() else {
-            continue;
-        };
-        let Some(pad) = as_zero_pad_2d(op, model.outlet_fact(node.inputs[0])?) else {
-            continue;
-        };
-        let patch = TypedModelPatch::replace_single_op(model, node, &node.inputs, pad)?;
-        patch.apply(model)?;
-    }
-    Ok(())
-}
-
 /// The sum over the last two axes of `[N, C, H, W]` f32 values, keeping them as 1s: the sum
 /// of a global average pooling. Computed as tract's `Reduce<Sum>` computes it on such an
 /// input (the two axes merged, then ndarray's `sum_axis`), so with the same rounding; but
@@ -245,9 +233,7 @@ impl EvalOp for SpatialSum {
 
     fn eval(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let input = args_1!(inputs);
-        let &[n, c, h, w] = input.shape() else {
-            bail!("SpatialSum expects [N, C, H, W], got {:?}", input.shape());
-        };
+        let [n, c, h, w] = nchw(&input, "SpatialSum")?;
         let sums = input
             .to_array_view::<f32>()?
             .into_shape_with_order(vec![n, c, h * w])?
@@ -260,38 +246,45 @@ impl EvalOp for SpatialSum {
 
 impl TypedOp for SpatialSum {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        let shape = &inputs[0].shape;
-        if shape.rank() != 4 {
-            bail!("SpatialSum expects a rank-4 input, got {shape:?}");
-        }
-        Ok(tvec!(f32::fact([
-            shape[0].clone(),
-            shape[1].clone(),
-            1.to_dim(),
-            1.to_dim(),
-        ])))
+        nchw_fact("SpatialSum", inputs, |_, _| (1.to_dim(), 1.to_dim()))
     }
 
     as_op!();
 }
 
-/// Replaces every sum [`SpatialSum`] can do.
-fn replace_spatial_sums(model: &mut TypedModel) -> TractResult<()> {
+/// Whether `op` is a sum [`SpatialSum`] computes the same way, on `input`.
+fn is_spatial_sum(op: &Reduce, input: &TypedFact) -> bool {
+    matches!(op.reducer, Reducer::Sum)
+        && op.axes.as_slice() == [2, 3]
+        && input.datum_type == f32::datum_type()
+        && input.shape.rank() == 4
+}
+
+/// The operator of ours that computes what `node` computes, if there is one.
+fn replacement(model: &TypedModel, node: &TypedNode) -> TractResult<Option<Box<dyn TypedOp>>> {
+    let Some(&input) = node.inputs.first() else {
+        return Ok(None);
+    };
+    let input = model.outlet_fact(input)?;
+    Ok(if let Some(op) = node.op_as::<MaxPool>() {
+        is_plain_2x2(op, input).then(|| Box::new(MaxPool2x2) as Box<dyn TypedOp>)
+    } else if let Some(op) = node.op_as::<Pad>() {
+        as_zero_pad_2d(op, input).map(|pad| Box::new(pad) as Box<dyn TypedOp>)
+    } else if let Some(op) = node.op_as::<Reduce>() {
+        is_spatial_sum(op, input).then(|| Box::new(SpatialSum) as Box<dyn TypedOp>)
+    } else {
+        None
+    })
+}
+
+/// Replaces every max pooling, padding and spatial sum that [`MaxPool2x2`], [`ZeroPad2d`] and
+/// [`SpatialSum`] compute the same way, in one pass over the graph.
+fn replace_ops(model: &mut TypedModel) -> TractResult<()> {
     for id in model.eval_order()? {
         let node = model.node(id);
-        let Some(op) = node.op_as::<Reduce>() else {
-            continue;
-        };
-        let input = model.outlet_fact(node.inputs[0])?;
-        let spatial = matches!(op.reducer, Reducer::Sum)
-            && op.axes.as_slice() == [2, 3]
-            && input.datum_type == f32::datum_type()
-            && input.shape.rank() == 4;
-        if !spatial {
-            continue;
+        if let Some(op) = replacement(model, node)? {
+            TypedModelPatch::replace_single_op(model, node, &node.inputs, op)?.apply(model)?;
         }
-        let patch = TypedModelPatch::replace_single_op(model, node, &node.inputs, SpatialSum)?;
-        patch.apply(model)?;
     }
     Ok(())
 }
@@ -307,22 +300,6 @@ fn is_plain_2x2(op: &MaxPool, input: &TypedFact) -> bool {
         && spec.strides().as_ref() == [2, 2]
         && spec.dilations().iter().all(|&d| d == 1)
         && matches!(spec.padding, PaddingSpec::Valid)
-}
-
-/// Replaces every max pooling [`MaxPool2x2`] can do.
-fn replace_max_pools(model: &mut TypedModel) -> TractResult<()> {
-    for id in model.eval_order()? {
-        let node = model.node(id);
-        let Some(op) = node.op_as::<MaxPool>() else {
-            continue;
-        };
-        if !is_plain_2x2(op, model.outlet_fact(node.inputs[0])?) {
-            continue;
-        }
-        let patch = TypedModelPatch::replace_single_op(model, node, &node.inputs, MaxPool2x2)?;
-        patch.apply(model)?;
-    }
-    Ok(())
 }
 
 /// Moves each element-wise operation with a constant scalar that follows a matrix product
