@@ -20,6 +20,7 @@ use crate::train::device::DeviceChoice;
 use crate::train::evaluation::{evaluate_onnx, EvalFile};
 use crate::train::model::Architecture;
 use crate::train::run::{self, RunOptions};
+use crate::train::style_set::{evaluate_styles, load_style_set};
 use crate::train::styles::StyleRates;
 use crate::trust::Verdict;
 use crate::DigitImage;
@@ -199,6 +200,11 @@ struct EvalArgs {
     /// compare with another runtime, e.g. tests/onnxruntime_check.py).
     #[arg(long, value_name = "FILE")]
     predictions: Option<PathBuf>,
+    /// Read this folder of writing-style drawings (`<style>-<nn>-<digit>.strokes`) instead of
+    /// the repository's style test set: e.g. a validation set made by
+    /// `tests/fixtures/styles/make_styles.py --seed 2 --out DIR`, to choose style rates on.
+    #[arg(long, value_name = "DIR")]
+    styles: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -469,8 +475,14 @@ fn eval(args: EvalArgs) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let start = Instant::now();
-    let (eval, predictions) = evaluate_onnx(&bytes, &name, args.data.dataset, &test)
+    let (mut eval, predictions) = evaluate_onnx(&bytes, &name, args.data.dataset, &test)
         .with_context(|| format!("evaluating {}", args.model.display()))?;
+    if let Some(dir) = &args.styles {
+        let classifier = Classifier::from_onnx(&bytes, 100)
+            .with_context(|| format!("loading {}", args.model.display()))?;
+        let set = load_style_set(dir)?;
+        eval.styles = Some(evaluate_styles(&classifier, &set)?);
+    }
     eprintln!(
         "{} on {} {} test images in {:.2} s",
         args.model.display(),
