@@ -155,6 +155,14 @@ struct TrainArgs {
     /// Share of training zeros given a slash through the loop (0 = off).
     #[arg(long, value_name = "RATE", default_value_t = StyleRates::SHIPPED.slashed_zero)]
     slashed_zero: f32,
+    /// Share of the slashed zeros drawn from scratch with the page's pen (narrow or wide
+    /// loops) instead of slashed MNIST zeros (0 = none).
+    #[arg(long, value_name = "SHARE", default_value_t = StyleRates::SHIPPED.drawn_slashed)]
+    drawn_slashed: f32,
+    /// Slashes drawn onto MNIST zeros keep the zero's lines as wide as they were through the
+    /// renormalization, as the page keeps its pen's width.
+    #[arg(long)]
+    pen_matched_slash: bool,
     /// Share of training sevens given a bar across the stem (0 = off).
     #[arg(long, value_name = "RATE", default_value_t = StyleRates::SHIPPED.crossed_seven)]
     crossed_seven: f32,
@@ -401,6 +409,8 @@ fn train(args: TrainArgs) -> Result<()> {
             elastic_alpha: args.elastic,
             styles: StyleRates {
                 slashed_zero: args.slashed_zero.clamp(0.0, 1.0),
+                drawn_slashed: args.drawn_slashed.clamp(0.0, 1.0),
+                pen_matched_slash: args.pen_matched_slash,
                 crossed_seven: args.crossed_seven.clamp(0.0, 1.0),
                 flagged_one: args.flagged_one.clamp(0.0, 1.0),
             },
