@@ -62,8 +62,8 @@ impl StyleRates {
     /// digits (1 read as 7, 7 as 2, 0 as 6). So the shipped recipe draws only the slash;
     /// the bar and the flag stay available as options. (Narrowing the zeros before the
     /// slash, tried too, read slashed zeros no better and cost MNIST 0.09 points.) Zeros
-    /// drawn with the page's pen fix the slashed zero but, in four runs, left MNIST at
-    /// 99.54-99.57%, under the 99.6% bar (README, "Writing styles"), so they are an option.
+    /// drawn with the page's pen fix the slashed zero but, in five runs, left MNIST at
+    /// 99.54-99.58%, under the 99.6% bar (README, "Writing styles"), so they are an option.
     pub const SHIPPED: StyleRates = StyleRates {
         slashed_zero: 0.3,
         drawn_slashed: 0.0,
