@@ -20,7 +20,6 @@ use crate::train::device::DeviceChoice;
 use crate::train::evaluation::{evaluate_onnx, EvalFile};
 use crate::train::model::Architecture;
 use crate::train::run::{self, RunOptions};
-use crate::train::style_set::{evaluate_styles, load_style_set};
 use crate::train::styles::StyleRates;
 use crate::trust::Verdict;
 use crate::DigitImage;
@@ -485,14 +484,14 @@ fn eval(args: EvalArgs) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let start = Instant::now();
-    let (mut eval, predictions) = evaluate_onnx(&bytes, &name, args.data.dataset, &test)
-        .with_context(|| format!("evaluating {}", args.model.display()))?;
-    if let Some(dir) = &args.styles {
-        let classifier = Classifier::from_onnx(&bytes, 100)
-            .with_context(|| format!("loading {}", args.model.display()))?;
-        let set = load_style_set(dir)?;
-        eval.styles = Some(evaluate_styles(&classifier, &set)?);
-    }
+    let (eval, predictions) = evaluate_onnx(
+        &bytes,
+        &name,
+        args.data.dataset,
+        &test,
+        args.styles.as_deref(),
+    )
+    .with_context(|| format!("evaluating {}", args.model.display()))?;
     eprintln!(
         "{} on {} {} test images in {:.2} s",
         args.model.display(),
@@ -780,7 +779,7 @@ fn calibrate(args: CalibrateArgs) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let (eval, _) = evaluate_onnx(&calibrated, &name, args.data.dataset, &test)?;
+    let (eval, _) = evaluate_onnx(&calibrated, &name, args.data.dataset, &test, None)?;
     write_atomically(&args.model, &calibrated)?;
     write_atomically(
         &out.join("metrics.json"),

@@ -1,11 +1,13 @@
 //! Evaluating an ONNX file the way the page runs it (under tract), for `eval`, for the model
 //! folder's `metrics.json` and for the export check.
 
+use std::path::Path;
+
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::data::Dataset;
-use super::style_set::{repository_style_report, StyleReport};
+use super::style_set::{evaluate_styles, load_style_set, repository_style_report, StyleReport};
 use crate::classifier::Classifier;
 use crate::files::sha256_hex;
 use crate::idx::LabeledImages;
@@ -33,12 +35,14 @@ pub struct EvalFile {
 }
 
 /// Evaluates ONNX `bytes` (named `model_name`) under tract on `set` (and, for MNIST models,
-/// on the repository's writing-style set); also returns the predicted class of each image.
+/// on the writing-style drawings in `styles`, else on the repository's style test set); also
+/// returns the predicted class of each image.
 pub fn evaluate_onnx(
     bytes: &[u8],
     model_name: &str,
     dataset: Dataset,
     set: &LabeledImages,
+    styles: Option<&Path>,
 ) -> Result<(EvalFile, Vec<usize>)> {
     let classifier =
         Classifier::from_onnx(bytes, 100).with_context(|| format!("loading {model_name}"))?;
@@ -53,8 +57,11 @@ pub fn evaluate_onnx(
         dataset,
         split: "test".into(),
         report: evaluate(&set.labels, &probabilities),
-        styles: match dataset {
-            Dataset::Mnist => repository_style_report(&classifier)?,
+        styles: match (dataset, styles) {
+            (Dataset::Mnist, Some(dir)) => {
+                Some(evaluate_styles(&classifier, &load_style_set(dir)?)?)
+            }
+            (Dataset::Mnist, None) => repository_style_report(&classifier)?,
             _ => None,
         },
     };

@@ -237,7 +237,7 @@ pub fn finish_model(
         eprintln!("{}", trust.to_table());
         (bytes, Some(trust))
     };
-    let (eval, _) = evaluate_onnx(&bytes, &file_name, config.dataset, test)?;
+    let (eval, _) = evaluate_onnx(&bytes, &file_name, config.dataset, test, None)?;
     // The shipped file holds float16 weights: its accuracy may differ from burn's by the
     // predictions the rounding changed (measured in the trust report), and by nothing else.
     let changed = trust.as_ref().map_or(0, |t| t.weights.changed_predictions);
