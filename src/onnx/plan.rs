@@ -52,6 +52,30 @@ fn nchw_value([n, c, h, w]: [usize; 4], values: Vec<f32>) -> TractResult<TVec<TV
     .into_tvalue()))
 }
 
+/// The output of an operator named `op` that maps each `[H, W]` plane of an `[N, C, H, W]`
+/// f32 `input` to an `[H', W']` plane, with `(H', W') = out_size(H, W)`: `fill` gets each
+/// input plane, its output plane (zeroed) and `[H, W, H', W']`. Empty planes stay zeros.
+fn map_planes(
+    input: &Tensor,
+    op: &str,
+    out_size: impl FnOnce(usize, usize) -> (usize, usize),
+    mut fill: impl FnMut(&[f32], &mut [f32], [usize; 4]),
+) -> TractResult<TVec<TValue>> {
+    let [n, c, h, w] = nchw(input, op)?;
+    let values = input.as_slice::<f32>()?;
+    let (out_h, out_w) = out_size(h, w);
+    let mut output = vec![0f32; n * c * out_h * out_w];
+    if h * w > 0 && out_h * out_w > 0 {
+        for (plane, out) in values
+            .chunks_exact(h * w)
+            .zip(output.chunks_exact_mut(out_h * out_w))
+        {
+            fill(plane, out, [h, w, out_h, out_w]);
+        }
+    }
+    nchw_value([n, c, out_h, out_w], output)
+}
+
 /// The output fact of an operator named `op` that maps an `[N, C, H, W]` f32 input to
 /// `[N, C, H', W']`, with `(H', W') = spatial(H, W)`.
 fn nchw_fact(
@@ -88,15 +112,12 @@ impl EvalOp for MaxPool2x2 {
 
     fn eval(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let input = args_1!(inputs);
-        let [n, c, h, w] = nchw(&input, "MaxPool2x2")?;
-        let values = input.as_slice::<f32>()?;
-        let (out_h, out_w) = (h / 2, w / 2);
-        let mut output = vec![0f32; n * c * out_h * out_w];
-        if out_h > 0 && out_w > 0 {
-            for (plane, out) in values
-                .chunks_exact(h * w)
-                .zip(output.chunks_exact_mut(out_h * out_w))
-            {
+        let halved = |h, w| (h / 2, w / 2);
+        map_planes(
+            &input,
+            "MaxPool2x2",
+            halved,
+            |plane, out, [_, w, out_h, out_w]| {
                 let row_pairs = plane.chunks_exact(2 * w).take(out_h);
                 for (rows, out) in row_pairs.zip(out.chunks_exact_mut(out_w)) {
                     let (top, bottom) = rows.split_at(w);
@@ -105,9 +126,8 @@ impl EvalOp for MaxPool2x2 {
                         *out = window_max(top[0], top[1], bottom[0], bottom[1]);
                     }
                 }
-            }
-        }
-        nchw_value([n, c, out_h, out_w], output)
+            },
+        )
     }
 }
 
@@ -155,24 +175,20 @@ impl EvalOp for ZeroPad2d {
 
     fn eval(&self, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let input = args_1!(inputs);
-        let [n, c, h, w] = nchw(&input, "ZeroPad2d")?;
-        let values = input.as_slice::<f32>()?;
         let (top, bottom) = self.rows;
         let (left, right) = self.columns;
-        let (out_h, out_w) = (top + h + bottom, left + w + right);
-        let mut output = vec![0f32; n * c * out_h * out_w];
-        if h > 0 && w > 0 {
-            for (plane, out) in values
-                .chunks_exact(h * w)
-                .zip(output.chunks_exact_mut(out_h * out_w))
-            {
+        let padded = |h, w| (top + h + bottom, left + w + right);
+        map_planes(
+            &input,
+            "ZeroPad2d",
+            padded,
+            |plane, out, [_, w, _, out_w]| {
                 let out_rows = out.chunks_exact_mut(out_w).skip(top);
                 for (row, out) in plane.chunks_exact(w).zip(out_rows) {
                     out[left..left + w].copy_from_slice(row);
                 }
-            }
-        }
-        nchw_value([n, c, out_h, out_w], output)
+            },
+        )
     }
 }
 
