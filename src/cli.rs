@@ -125,7 +125,7 @@ struct TrainArgs {
     #[arg(long = "arch", value_enum, default_value = "digitnet")]
     architecture: Architecture,
     /// Passes over the training set.
-    #[arg(long, default_value_t = 15)]
+    #[arg(long, default_value_t = TrainConfig::default().epochs)]
     epochs: usize,
     /// Images per optimizer step.
     #[arg(long, default_value_t = 128)]
@@ -159,9 +159,21 @@ struct TrainArgs {
     #[arg(long, value_name = "SHARE", default_value_t = StyleRates::SHIPPED.drawn_slashed)]
     drawn_slashed: f32,
     /// Slashes drawn onto MNIST zeros keep the zero's lines as wide as they were through the
-    /// renormalization, as the page keeps its pen's width.
-    #[arg(long)]
+    /// renormalization, as the page keeps its pen's width (`--pen-matched-slash false` to
+    /// turn it off).
+    #[arg(
+        long,
+        value_name = "BOOL",
+        default_value_t = StyleRates::SHIPPED.pen_matched_slash,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set
+    )]
     pen_matched_slash: bool,
+    /// Share of training eights replaced by eights drawn from scratch with the page's pen
+    /// (one stroke with its top loop closed, loose or open, or two stacked loops; 0 = off).
+    #[arg(long, value_name = "SHARE", default_value_t = StyleRates::SHIPPED.drawn_eight)]
+    drawn_eight: f32,
     /// Share of training sevens given a bar across the stem (0 = off).
     #[arg(long, value_name = "RATE", default_value_t = StyleRates::SHIPPED.crossed_seven)]
     crossed_seven: f32,
@@ -410,6 +422,7 @@ fn train(args: TrainArgs) -> Result<()> {
                 slashed_zero: args.slashed_zero.clamp(0.0, 1.0),
                 drawn_slashed: args.drawn_slashed.clamp(0.0, 1.0),
                 pen_matched_slash: args.pen_matched_slash,
+                drawn_eight: args.drawn_eight.clamp(0.0, 1.0),
                 crossed_seven: args.crossed_seven.clamp(0.0, 1.0),
                 flagged_one: args.flagged_one.clamp(0.0, 1.0),
             },
@@ -820,10 +833,9 @@ fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
     let ks: Vec<usize> = args.k.clone();
     // The page's parameters, and others for comparison.
     let others = [
-        (5.0, 0.05),
-        (5.0, 1.0),
-        (2.5, 0.2),
-        (10.0, 0.2),
+        (10.0, 0.05),
+        (10.0, 1.0),
+        (5.0, 0.2),
         (20.0, 0.2),
         (40.0, 0.2),
     ];

@@ -63,7 +63,7 @@ pub fn inline_half_weights(model: &mut ModelProto) -> usize {
 /// normals, infinities and NaN. The bits are moved into f32's places and the result scaled by
 /// 2^112 (the difference of the two exponent biases), which is exact for normals and
 /// subnormals alike. A few instructions and one rarely taken branch, inlined: the page widens
-/// the model's 49k weights at start-up, in code the browser has not optimized yet, where
+/// the model's 70k weights at start-up, in code the browser has not optimized yet, where
 /// this step took 11 ms with the `half` crate's general conversion (measured in the page).
 #[inline(always)]
 fn widen_f16(bits: u16) -> f32 {

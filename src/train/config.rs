@@ -100,7 +100,7 @@ impl Default for TrainConfig {
         Self {
             architecture: Architecture::Digitnet,
             dataset: Dataset::Mnist,
-            epochs: 15,
+            epochs: 18,
             batch_size: 128,
             optimizer: OptimizerKind::Adam,
             learning_rate: OptimizerKind::Adam.default_learning_rate(),

@@ -20,7 +20,10 @@ use crate::digit::{CLASSES, SIDE};
 #[serde(rename_all = "kebab-case")]
 pub enum Architecture {
     /// The shipped network: five 3x3 conv layers with batch norm, two max poolings, global
-    /// average pooling and one dense layer (49k parameters, 4.0M MACs per image).
+    /// average pooling and one dense layer (70k parameters, 4.6M MACs per image). The last
+    /// two convolutions are 64 wide (48 before zeros drawn with the page's pen were
+    /// taught: with them, the 48-wide network ended at 99.54-99.58% on MNIST in five runs);
+    /// the 7x7 stage is where widening is cheapest (16% more MACs in all).
     Digitnet,
     /// A small CNN with batch norm (22k parameters, 0.6M MACs) that reaches 99% on MNIST in
     /// one epoch: for quick runs on a CPU (the 3x3 middle convolution trains ~12% faster on
@@ -60,8 +63,8 @@ impl Architecture {
                     conv(32, 3, 1, true),
                     conv(32, 3, 1, true),
                     MaxPool,
-                    conv(48, 3, 1, true),
-                    conv(48, 3, 0, true),
+                    conv(64, 3, 1, true),
+                    conv(64, 3, 0, true),
                 ],
                 head: Head::GlobalAvgPool,
                 hidden: vec![],
@@ -450,7 +453,7 @@ mod tests {
         assert_eq!(sides, [28, 14, 14, 14, 7, 7, 5]);
         assert_eq!(geometry.features[2].in_channels, 16);
         assert_eq!(geometry.features[3].in_channels, 32);
-        assert_eq!(geometry.dense, [(48, 10)]);
+        assert_eq!(geometry.dense, [(64, 10)]);
     }
 
     #[test]

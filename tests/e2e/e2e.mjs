@@ -214,9 +214,9 @@ async function main() {
 
     // Writing styles MNIST barely holds (from the style test set, tests/fixtures/styles): a
     // slashed zero and a crossed seven, each drawn stroke by stroke with the mouse. (The
-    // slashed zeros are two the model reads natively: 10 of the 16 are read right through the
-    // number reader, see the README; this checks that real pointer input gives the same.)
-    for (const [name, digit] of [["slashed-01-0", "0"], ["slashed-02-0", "0"], ["crossed-00-7", "7"], ["crossed-01-7", "7"]]) {
+    // slashed zeros are the narrowest of the set, which the page's pen turns into nearly
+    // filled loops: models not taught zeros drawn with that pen read them as 8 and 1.)
+    for (const [name, digit] of [["slashed-00-0", "0"], ["slashed-03-0", "0"], ["crossed-00-7", "7"], ["crossed-01-7", "7"]]) {
       await clearPad(page);
       const strokes = await readStrokes(name, "styles");
       await drawWithMouse(page, strokes);
