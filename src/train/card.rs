@@ -45,7 +45,8 @@ pub fn trust_section(report: &TrustReport) -> String {
     let _ = writeln!(
         s,
         "Fitted after training on the {} validation images only: the held-out digits, and a \
-         restyled copy of those of each digit the model was taught a writing style for \
+         restyled copy of those of each digit the model was taught a writing style for and of \
+         the ones (given a flag), each copy kept where the model reads it as its digit \
          (`digitpad calibrate`, stored in the file's metadata; `calibration.json` has every \
          number below).\n",
         report.validation_images
