@@ -7,7 +7,12 @@
 //! Each variant is drawn with the page's pen ([`preprocess::stamp_capsule`]) onto a canvas
 //! with room around the digit, and the result goes through the page's own MNIST recipe
 //! ([`preprocess::raster_to_digit`]: 20-pixel box, aspect kept, centred by mass), so that the
-//! restyled digit is sized and placed as the page would show it. The other styles people
+//! restyled digit is sized and placed as the page would show it. Some slashed zeros, and
+//! eights, are instead drawn from scratch as strokes and rendered by the page's
+//! [`preprocess::strokes_to_digit`], because the page's pen keeps its width when a drawing
+//! is scaled down and MNIST's scanned digits do not show what that does (a narrow slashed
+//! zero becomes a nearly filled loop; a quick one-stroke eight keeps an open top loop
+//! thick). The other styles people
 //! write (open-top 4, straight-stemmed 9, looped 2, bare-stroke 1, 0 with a tail) are in
 //! MNIST already: the committed style test set reads them right without any variant (see the
 //! model card), so they have no variant here.
