@@ -39,12 +39,12 @@ pub struct StyleRates {
     #[serde(default)]
     pub drawn_slashed: f32,
     /// Whether a slash drawn onto an MNIST zero keeps the zero's lines as wide as they were
-    /// through the renormalization (see [`slash`]). Off in the shipped recipe, which was
-    /// trained before this existed; false in configurations saved before then.
+    /// through the renormalization (see the private `slash`). On in the shipped recipe;
+    /// false in configurations saved before it existed.
     #[serde(default)]
     pub pen_matched_slash: bool,
     /// Eights replaced by an eight drawn from scratch as pen strokes and rendered by the
-    /// page's own recipe (see [`drawn_eight`]): most eights on a pad are one stroke whose top
+    /// page's own recipe (see the private `drawn_eight`): most eights on a pad are one stroke whose top
     /// loop is closed late, loosely or not at all, a shape MNIST's scanned eights rarely
     /// have; models taught slashed zeros drawn with the page's pen read such eights as 6 or
     /// 5 more often, and by how much varied from run to run. (0 in configurations saved
