@@ -76,8 +76,7 @@ fn predict_says_not_a_digit_for_a_scribble() {
     let width = digitpad::train::model::Architecture::Digitnet
         .spec()
         .geometry()
-        .dense[0]
-        .0;
+        .feature_width();
     assert_eq!(
         json["features"].as_array().map(Vec::len),
         Some(width),

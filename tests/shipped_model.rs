@@ -143,8 +143,7 @@ fn shipped_model_carries_calibration_and_rejection_rules() {
     let width = digitpad::train::model::Architecture::Digitnet
         .spec()
         .geometry()
-        .dense[0]
-        .0;
+        .feature_width();
     assert_eq!(
         p.features.len(),
         width,

@@ -168,6 +168,13 @@ pub struct Geometry {
     pub dense: Vec<(usize, usize)>,
 }
 
+impl Geometry {
+    /// Width of the exported `features` output: what the final dense layer reads.
+    pub fn feature_width(&self) -> usize {
+        self.dense.last().map_or(0, |&(inputs, _)| inputs)
+    }
+}
+
 impl Spec {
     /// Walks the layers from the 28x28 single-channel input and records each one's shapes.
     pub fn geometry(&self) -> Geometry {
@@ -454,6 +461,7 @@ mod tests {
         assert_eq!(geometry.features[2].in_channels, 16);
         assert_eq!(geometry.features[3].in_channels, 32);
         assert_eq!(geometry.dense, [(64, 10)]);
+        assert_eq!(geometry.feature_width(), 64);
     }
 
     #[test]
