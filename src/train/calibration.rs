@@ -172,7 +172,7 @@ pub struct HalfWeights {
 /// copy it misreads would only teach the rule to keep wrong answers (with crossed sevens
 /// and flagged ones unfiltered, the thresholds fell so far that only 22% of the non-digits
 /// were still rejected). None for models trained without styles.
-fn with_styles_read(validation: &LabeledImages, classifier: &Classifier) -> LabeledImages {
+fn with_styles_read(validation: &LabeledImages, classifier: &Classifier) -> Result<LabeledImages> {
     let rates = classifier
         .metadata_value("training_config")
         .and_then(|json| serde_json::from_str::<super::config::TrainConfig>(json).ok())
@@ -180,26 +180,26 @@ fn with_styles_read(validation: &LabeledImages, classifier: &Classifier) -> Labe
         .map(|a| a.styles)
         .filter(|styles| styles.any());
     let Some(rates) = rates else {
-        return validation.clone();
+        return Ok(validation.clone());
     };
     let rates = super::styles::StyleRates {
         flagged_one: 1.0,
         ..rates
     };
     let copies = rates.restyled_copies(validation, 0x5EED);
-    let mut all = validation.clone();
     let images: Vec<_> = (0..copies.len()).map(|i| copies.digit(i)).collect();
-    let Ok(answers) = classifier.classify_batch(&images) else {
-        return validation.clone();
-    };
-    for (i, answer) in answers.iter().enumerate() {
-        if answer.digit() == usize::from(copies.labels[i]) {
-            all.pixels
-                .extend_from_slice(&copies.pixels[i * PIXELS..(i + 1) * PIXELS]);
-            all.labels.push(copies.labels[i]);
+    let answers = classifier
+        .classify_batch(&images)
+        .context("reading the restyled validation copies")?;
+    let mut all = validation.clone();
+    let copied = copies.pixels.chunks_exact(PIXELS).zip(&copies.labels);
+    for ((pixels, &label), answer) in copied.zip(&answers) {
+        if answer.digit() == usize::from(label) {
+            all.pixels.extend_from_slice(pixels);
+            all.labels.push(label);
         }
     }
-    all
+    Ok(all)
 }
 
 /// Fits the trust rules of the model in `bytes` and returns the file with them (and with a
@@ -231,7 +231,7 @@ pub fn calibrate_model(
             .flat_map(|(a, b)| a.logits.iter().zip(&b.logits).map(|(x, y)| (x - y).abs()))
             .fold(0.0, f32::max),
     };
-    let validation = &with_styles_read(validation, &classifier);
+    let validation = &with_styles_read(validation, &classifier)?;
     let (trust, mut report) = fit_trust(&classifier, validation, (test, &after), drawings)?;
     report.weights = weights;
     let (calibrated, _) = finish_file(bytes, Some(&trust), true)?;
