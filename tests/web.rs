@@ -334,6 +334,52 @@ async fn corrupt_model_bytes_show_an_error_and_do_not_panic() {
     assert_eq!(text(&root, "prediction"), "");
 }
 
+/// A promise of an `ArrayBuffer` holding `bytes`, as `www/boot.js` hands the app its fetch.
+fn promise_of(bytes: Option<&[u8]>) -> wasm_bindgen::JsValue {
+    let value = match bytes {
+        Some(bytes) => js_sys::Uint8Array::from(bytes).buffer().into(),
+        None => wasm_bindgen::JsValue::NULL,
+    };
+    js_sys::Promise::resolve(&value).into()
+}
+
+#[wasm_bindgen_test]
+async fn the_model_fetch_begun_by_boot_js_is_used() {
+    // A URL that does not exist: the model can only come from the promise.
+    let root = mount(ModelSource::Started {
+        url: "no-such-folder/digitnet.onnx".into(),
+        bytes: promise_of(Some(common::MODEL)),
+    });
+    wait_until("the model to be ready", || {
+        status_state(&root).as_deref() == Some("ready")
+    })
+    .await;
+    assert!(text(&root, "status").starts_with("Ready"));
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_or_stale_early_fetch_falls_back_to_the_apps_own() {
+    for (case, bytes) in [
+        ("failed", None),
+        ("stale", Some(&common::MODEL[..common::MODEL.len() / 2])),
+    ] {
+        let root = mount(ModelSource::Started {
+            url: "no-such-folder/digitnet.onnx".into(),
+            bytes: promise_of(bytes),
+        });
+        wait_until("the error state", || {
+            status_state(&root).as_deref() == Some("error")
+        })
+        .await;
+        // The app fetched the URL itself (and found nothing there).
+        let message = text(&root, "status");
+        assert!(
+            message.contains("could not fetch no-such-folder/digitnet.onnx"),
+            "{case}: {message}"
+        );
+    }
+}
+
 /// A number made of the single-digit fixtures, side by side, each half the pad's height.
 fn composed_number(digits: &str) -> Vec<Stroke> {
     let mut strokes = Vec::new();

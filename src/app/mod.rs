@@ -54,6 +54,21 @@ pub fn install_panic_hook() {
     }));
 }
 
+/// The fetch of the model that `www/boot.js` began before the wasm was compiled
+/// (`window.digitpadModel`: its URL as written in the page and a promise of its bytes), taken
+/// once; None where there is none or it is for another file than [`MODEL_URL`].
+fn started_model_fetch() -> Option<ModelSource> {
+    let window = web_sys::window()?;
+    let key = wasm_bindgen::JsValue::from_str("digitpadModel");
+    let started = js_sys::Reflect::get(&window, &key).ok()?;
+    let _ = js_sys::Reflect::delete_property(&window, &key);
+    let field = |name: &str| js_sys::Reflect::get(&started, &name.into()).ok();
+    let url = field("url")?.as_string()?;
+    let bytes = field("bytes")?;
+    (url == MODEL_URL && bytes.is_instance_of::<js_sys::Promise>())
+        .then(|| ModelSource::Started { url, bytes })
+}
+
 /// Entry point of the page: mounts the app into `#app` (or the body).
 pub fn start() {
     install_panic_hook();
@@ -67,7 +82,7 @@ pub fn start() {
         yew::Renderer::<App>::with_root_and_props(
             root,
             AppProps {
-                model: ModelSource::Url(MODEL_URL.into()),
+                model: started_model_fetch().unwrap_or_else(|| ModelSource::Url(MODEL_URL.into())),
             },
         )
         .render();

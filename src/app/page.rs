@@ -36,6 +36,14 @@ use crate::trust::{top_two, Verdict};
 pub enum ModelSource {
     /// Fetched from this URL (relative to the page, so the site works under any sub-path).
     Url(String),
+    /// Fetched from this URL, the fetch already begun by `www/boot.js`: `bytes` is its promise
+    /// of an `ArrayBuffer` (or of null where it failed). Its bytes are in memory by the time
+    /// the app has rendered, where a fetch begun by the app would resolve only some tasks
+    /// after its first render.
+    Started {
+        url: String,
+        bytes: wasm_bindgen::JsValue,
+    },
     /// Already in memory (tests).
     Bytes(Rc<Vec<u8>>),
 }
@@ -66,9 +74,14 @@ fn performance() -> Option<web_sys::Performance> {
 /// Fetches the model at `url` and checks that it is the one this page was built with. A stale
 /// copy (from the HTTP cache or an old service worker's cache) is fetched once more from the
 /// network, past every cache, under a query naming the expected version (`?v=...`).
-async fn fetch_model(url: &str) -> Result<Vec<u8>, String> {
+///
+/// `started`: the bytes of a fetch of `url` begun earlier, if any (checked the same way).
+async fn fetch_model(url: &str, started: Option<Vec<u8>>) -> Result<Vec<u8>, String> {
     let expected = crate::classifier::SHIPPED_MODEL_FINGERPRINT;
-    let bytes = fetch_bytes(url, RequestCache::Default).await?;
+    let bytes = match started {
+        Some(bytes) => bytes,
+        None => fetch_bytes(url, RequestCache::Default).await?,
+    };
     if expected == "none" || fnv1a_hex(&bytes) == expected {
         return Ok(bytes);
     }
@@ -82,6 +95,30 @@ async fn fetch_model(url: &str) -> Result<Vec<u8>, String> {
              {expected}): the site is being updated; reload the page in a minute"
         ))
     }
+}
+
+/// Resolves in a task of its own (a zero timeout). The model loads there, not in the task that
+/// ran the effect: Yew's scheduler yields to the browser with a zero timeout when a run takes
+/// over 16 ms (the first render does), and a render asked for while that timeout is pending
+/// waits for it, behind whatever the browser runs in between (in traces, the "ready" render
+/// came 20-70 ms after the model was ready). Its timeout, set first, fires first.
+async fn next_task() {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        let set = web_sys::window().map(|w| w.set_timeout_with_callback(&resolve));
+        if !matches!(set, Some(Ok(_))) {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// The bytes a fetch begun by `www/boot.js` resolved to; None where it failed (the app then
+/// fetches the model itself and reports any error).
+async fn started_bytes(promise: &wasm_bindgen::JsValue) -> Option<Vec<u8>> {
+    let promise = promise.clone().dyn_into::<js_sys::Promise>().ok()?;
+    let buffer = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    let buffer = buffer.dyn_into::<js_sys::ArrayBuffer>().ok()?;
+    Some(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
 async fn fetch_bytes(url: &str, cache: RequestCache) -> Result<Vec<u8>, String> {
@@ -348,8 +385,12 @@ pub fn app(props: &AppProps) -> Html {
         use_effect_with(props.model.clone(), move |source| {
             let source = source.clone();
             yew::platform::spawn_local(async move {
+                next_task().await;
                 let bytes = match source {
-                    ModelSource::Url(url) => fetch_model(&url).await,
+                    ModelSource::Url(url) => fetch_model(&url, None).await,
+                    ModelSource::Started { url, bytes } => {
+                        fetch_model(&url, started_bytes(&bytes).await).await
+                    }
                     ModelSource::Bytes(bytes) => Ok((*bytes).clone()),
                 };
                 mark("digitpad:model-fetched");
