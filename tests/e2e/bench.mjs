@@ -21,13 +21,13 @@
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
 import { CHROME_ARGS } from "./e2e.mjs";
 import { startServer } from "./serve.mjs";
+import { sizesOf } from "./sizes.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "..", "..");
@@ -40,24 +40,6 @@ const out = join(repo, "target", "bench");
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.round((xs.length - 1) * q)];
 const kb = (n) => `${(n / 1024).toFixed(1)} kB`;
-
-async function files(dir) {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const nested = await Promise.all(
-    entries.map((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)])),
-  );
-  return nested.flat();
-}
-
-async function sizesOf(dir) {
-  const rows = [];
-  for (const file of (await files(dir)).sort()) {
-    const body = await readFile(file);
-    rows.push({ file: relative(dir, file), raw: body.length, gzip: gzipSync(body, { level: 9 }).length });
-  }
-  const total = rows.reduce((t, r) => ({ raw: t.raw + r.raw, gzip: t.gzip + r.gzip }), { raw: 0, gzip: 0 });
-  return { files: rows, total };
-}
 
 /** Start-up milestones of one load, in ms since navigation start (see the marks in
  * www/boot.js and src/app/page.rs). */

@@ -14,6 +14,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startServer } from "./serve.mjs";
+import { PAGE_BUDGET_GZIP, sizesOf } from "./sizes.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "..", "..");
@@ -189,6 +190,9 @@ async function main() {
   const log = { consoleErrors: [], requests: [] };
   let serverClosed = false;
   try {
+    const weight = (await sizesOf(dist)).total.gzip;
+    console.log(`dist/ weighs ${weight} B gzipped`);
+    check(weight <= PAGE_BUDGET_GZIP, `dist/ is within its budget (${weight} of ${PAGE_BUDGET_GZIP} B gzipped)`);
     console.log(`desktop (1280x800), site served at ${base}`);
     const desktop = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await desktop.newPage();
