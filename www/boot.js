@@ -11,10 +11,9 @@ const compiled =
     ? WebAssembly.compileStreaming(fetch(url(tag.dataset.wasm))).catch(() => null)
     : Promise.resolve(null);
 // The model too is fetched now (from its preload), not when the app asks for it: the app's
-// own fetch would resolve only some tasks after its first render (in alternating cold loads,
-// model bytes in hand 49 -> 23 ms after the wasm was ready, navigation to ready 350 -> 329
-// ms). The app takes `window.digitpadModel` (the model's URL as the page writes it, and a
-// promise of its bytes) and checks the bytes as it checks those of its own fetch.
+// own fetch would resolve only some tasks after its first render (measured in the README's
+// page section). The app takes `window.digitpadModel` (the model's URL as the page writes it,
+// and a promise of its bytes) and checks the bytes as it checks those of its own fetch.
 const modelLink = document.querySelector('link[rel="preload"][href$=".onnx"]');
 if (modelLink) {
   window.digitpadModel = {

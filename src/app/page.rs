@@ -101,7 +101,7 @@ async fn fetch_model(url: &str, started: Option<Vec<u8>>) -> Result<Vec<u8>, Str
 /// ran the effect: Yew's scheduler yields to the browser with a zero timeout when a run takes
 /// over 16 ms (the first render does), and a render asked for while that timeout is pending
 /// waits for it, behind whatever the browser runs in between (in traces, the "ready" render
-/// came 20-70 ms after the model was ready). Its timeout, set first, fires first.
+/// came 20-70 ms after the model was ready). Yew's timeout, set before this one, fires first.
 async fn next_task() {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         let set = web_sys::window().map(|w| w.set_timeout_with_callback(&resolve));
