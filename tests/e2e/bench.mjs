@@ -9,10 +9,10 @@
 // - the shipped dist/ bytes per file and in total, raw and gzipped;
 // - navigation to ready (wasm and model fetched, model optimized and warmed) in headless
 //   Chromium, cold cache, median of 15 loads (alternating with onnxruntime-web's);
-// - single-image inference in the page, p50 / p95 over 400 runs, timed in batches of 10
-//   (browsers round performance.now() to 0.1 ms): the first 400 runs after start-up, and
-//   the next 400 (warm: the engine has optimized the hot code by then), timed in rounds that
-//   alternate with onnxruntime-web's;
+// - single-image inference in the page, p50 / p95, timed in batches of 10 (browsers round
+//   performance.now() to 0.1 ms): the first 400 runs after start-up, and the next 2,000
+//   (warm: the engine has optimized the hot code by then), timed in rounds that alternate
+//   with onnxruntime-web's;
 // - the same model under tract natively, p50 / p95 over 2000 runs;
 // - training throughput on this machine's CPU (one short epoch), and the time the quick
 //   recipe takes to reach 99% test accuracy, when MNIST is available
@@ -162,11 +162,14 @@ async function inferenceRunner(browser, base, which) {
 }
 
 /** Warm inference is timed in rounds that alternate between the two pages (5 batches of 10
- * runs each per round), like the cold loads, so that the machine's drift weighs on both. */
-const WARM_ROUNDS = 8;
+ * runs each per round), like the cold loads, so that the machine's drift weighs on both.
+ * 40 rounds: 200 batches a page, so that the p95 is not the third-slowest of 40 batches (a
+ * hiccup of the machine in either page decided the p95 ratio with 8 rounds); a round takes
+ * some 50 ms. */
+const WARM_ROUNDS = 40;
 
 /** Single-image inference in the page and in onnxruntime-web's (when given): the first 40
- * batches of 10 runs right after start-up in each, then 40 more (warm) in alternating
+ * batches of 10 runs right after start-up in each, then 200 more (warm) in alternating
  * rounds. Browsers first run WebAssembly in baseline code and optimize the hot functions in
  * the background, so the first batches are slower. */
 async function inferenceTimings(browser, pageBase, ortBase) {
