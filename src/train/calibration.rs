@@ -171,8 +171,16 @@ pub struct HalfWeights {
 /// kept, 128 with them here). A copy goes in only where the model reads it as its digit: a
 /// copy it misreads would only teach the rule to keep wrong answers (with crossed sevens
 /// and flagged ones unfiltered, the thresholds fell so far that only 22% of the non-digits
-/// were still rejected). None for models trained without styles.
-fn with_styles_read(validation: &LabeledImages, classifier: &Classifier) -> Result<LabeledImages> {
+/// were still rejected). No copies for models trained without styles. Returned with the
+/// classifier's answers for every image kept, which the fit reads.
+fn with_styles_read(
+    validation: &LabeledImages,
+    classifier: &Classifier,
+) -> Result<(LabeledImages, Vec<Prediction>)> {
+    let images = |set: &LabeledImages| (0..set.len()).map(|i| set.digit(i)).collect::<Vec<_>>();
+    let mut answers = classifier
+        .classify_batch(&images(validation))
+        .context("reading the validation images")?;
     let rates = classifier
         .metadata_value("training_config")
         .and_then(|json| serde_json::from_str::<super::config::TrainConfig>(json).ok())
@@ -180,26 +188,26 @@ fn with_styles_read(validation: &LabeledImages, classifier: &Classifier) -> Resu
         .map(|a| a.styles)
         .filter(|styles| styles.any());
     let Some(rates) = rates else {
-        return Ok(validation.clone());
+        return Ok((validation.clone(), answers));
     };
     let rates = super::styles::StyleRates {
         flagged_one: 1.0,
         ..rates
     };
     let copies = rates.restyled_copies(validation, 0x5EED);
-    let images: Vec<_> = (0..copies.len()).map(|i| copies.digit(i)).collect();
-    let answers = classifier
-        .classify_batch(&images)
+    let copy_answers = classifier
+        .classify_batch(&images(&copies))
         .context("reading the restyled validation copies")?;
     let mut all = validation.clone();
     let copied = copies.pixels.chunks_exact(PIXELS).zip(&copies.labels);
-    for ((pixels, &label), answer) in copied.zip(&answers) {
+    for ((pixels, &label), answer) in copied.zip(copy_answers) {
         if answer.digit() == usize::from(label) {
             all.pixels.extend_from_slice(pixels);
             all.labels.push(label);
+            answers.push(answer);
         }
     }
-    Ok(all)
+    Ok((all, answers))
 }
 
 /// Fits the trust rules of the model in `bytes` and returns the file with them (and with a
@@ -231,8 +239,13 @@ pub fn calibrate_model(
             .flat_map(|(a, b)| a.logits.iter().zip(&b.logits).map(|(x, y)| (x - y).abs()))
             .fold(0.0, f32::max),
     };
-    let validation = &with_styles_read(validation, &classifier)?;
-    let (trust, mut report) = fit_trust(&classifier, validation, (test, &after), drawings)?;
+    let (validation, validation_predictions) = with_styles_read(validation, &classifier)?;
+    let (trust, mut report) = fit_trust(
+        &classifier,
+        (&validation, &validation_predictions),
+        (test, &after),
+        drawings,
+    )?;
     report.weights = weights;
     let (calibrated, _) = finish_file(bytes, Some(&trust), true)?;
     let check = Classifier::from_onnx(&calibrated, 100)?;
@@ -651,21 +664,18 @@ fn share(count: usize, total: usize) -> f64 {
 }
 
 /// Fits the trust rules of the model in `classifier` (which must have a `features` output) on
-/// `validation`, and measures every method on `test` (with `test_predictions`, the
-/// classifier's answers for it, which the caller has already) and on `drawings`. Returns the
-/// rules to store (with [`CHOSEN_METHODS`]) and the report.
+/// `validation` (with `validation_predictions`, the classifier's answers for it), and
+/// measures every method on `test` (likewise with its answers, which the caller has already)
+/// and on `drawings`. Returns the rules to store (with [`CHOSEN_METHODS`]) and the report.
 pub fn fit_trust(
     classifier: &Classifier,
-    validation: &LabeledImages,
+    (validation, validation_predictions): (&LabeledImages, &[Prediction]),
     (test, test_predictions): (&LabeledImages, &[Prediction]),
     drawings: &[Drawings],
 ) -> Result<(Trust, TrustReport)> {
-    let predict = |images: Vec<DigitImage>| classifier.classify_batch(&images);
-    let validation_predictions =
-        predict((0..validation.len()).map(|i| validation.digit(i)).collect())?;
     let drawing_predictions = drawings
         .iter()
-        .map(|d| predict(d.images.clone()))
+        .map(|d| classifier.classify_batch(&d.images))
         .collect::<Result<Vec<_>, _>>()?;
 
     let logits: Vec<_> = validation_predictions.iter().map(|p| p.logits).collect();
@@ -688,7 +698,7 @@ pub fn fit_trust(
         features: feature_model,
     };
 
-    let scored_validation = Scored::new(&trust, &validation_predictions);
+    let scored_validation = Scored::new(&trust, validation_predictions);
     let scored_test = Scored::new(&trust, test_predictions);
     let scored_drawings: Vec<Scored> = drawing_predictions
         .iter()
@@ -791,7 +801,7 @@ pub fn fit_trust(
         validation: calibration_report(
             "validation",
             &validation.labels,
-            &validation_predictions,
+            validation_predictions,
             temperature,
         ),
         test: calibration_report("test", &test.labels, test_predictions, temperature),
