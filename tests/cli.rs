@@ -72,14 +72,9 @@ fn predict_says_not_a_digit_for_a_scribble() {
     let line = String::from_utf8_lossy(&output.stdout);
     let json: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
     assert_eq!(json["verdict"], "not-digit", "{line}");
-    // The features are what the shipped network's dense layer reads.
-    let width = digitpad::train::model::Architecture::Digitnet
-        .spec()
-        .geometry()
-        .feature_width();
     assert_eq!(
         json["features"].as_array().map(Vec::len),
-        Some(width),
+        Some(common::shipped_feature_width()),
         "{line}"
     );
 }

@@ -140,13 +140,9 @@ fn shipped_model_carries_calibration_and_rejection_rules() {
     // Calibrated probabilities are softer than the plain softmax of the same logits.
     let image = strokes_to_digit(&strokes(STROKE_FIXTURES[0].2)).unwrap();
     let p = classifier.classify(&image).unwrap();
-    let width = digitpad::train::model::Architecture::Digitnet
-        .spec()
-        .geometry()
-        .feature_width();
     assert_eq!(
         p.features.len(),
-        width,
+        common::shipped_feature_width(),
         "features: what the dense layer reads"
     );
     let plain = digitpad::scores::softmax(&p.logits);

@@ -124,3 +124,13 @@ pub fn preprocess_hash_lines() -> String {
         })
         .collect()
 }
+
+/// Width of the shipped network's `features` output: what its dense layer reads (native
+/// only: the trainer's architectures are not in the wasm build).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn shipped_feature_width() -> usize {
+    digitpad::train::model::Architecture::Digitnet
+        .spec()
+        .geometry()
+        .feature_width()
+}
