@@ -116,6 +116,12 @@ fn pointer(canvas: &Element, kind: &str, x: f32, y: f32) {
 }
 
 async fn draw(root: &Element, strokes: &[Stroke]) {
+    draw_now(root, strokes);
+    settle().await;
+}
+
+/// The pointer events of `strokes`, dispatched at once (nothing awaited).
+fn draw_now(root: &Element, strokes: &[Stroke]) {
     let canvas = by_test_id(root, "pad");
     for stroke in strokes {
         let (first, rest) = stroke.split_first().unwrap();
@@ -126,7 +132,6 @@ async fn draw(root: &Element, strokes: &[Stroke]) {
         let last = stroke.last().unwrap();
         pointer(&canvas, "pointerup", last.x, last.y);
     }
-    settle().await;
 }
 
 fn click(root: &Element, id: &str) {
@@ -141,7 +146,15 @@ fn enlarge_pad(root: &Element) {
     pad.set_attribute("height", "400").unwrap();
 }
 
+fn clear_storage() {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage.clear().unwrap();
+}
+
 async fn ready_app() -> Element {
+    // No corrections saved by an earlier test (a failed test leaves its own behind: panics
+    // abort in wasm, nothing is dropped).
+    clear_storage();
     let root = mount(ModelSource::Bytes(Rc::new(common::MODEL.to_vec())));
     wait_until("the model to be ready", || {
         status_state(&root).as_deref() == Some("ready")
@@ -315,6 +328,51 @@ async fn a_correction_is_kept_and_forgotten() {
         storage.get_item("digitpad-personal-examples").unwrap(),
         None
     );
+}
+
+#[wasm_bindgen_test]
+async fn saved_corrections_apply_on_the_next_visit_even_to_a_digit_drawn_before_they_loaded() {
+    let seven = common::STROKE_FIXTURES
+        .iter()
+        .find(|f| f.0 == "digit-7")
+        .unwrap()
+        .2;
+    let seven = common::strokes(seven);
+    // A first visit: the seven is corrected to a 1, which the page keeps.
+    let first = ready_app().await;
+    draw(&first, &seven).await;
+    click(&first, "correct-1");
+    settle().await;
+    assert_eq!(attr(&first, "personal-count", "data-count"), "1");
+    first.remove();
+
+    // The next visit: the seven is drawn before the model (and so the saved correction) has
+    // loaded. The page is ready before it reads the saved examples; once it has, the
+    // drawing is read again with them.
+    let root = mount(ModelSource::Bytes(Rc::new(common::MODEL.to_vec())));
+    // The first render comes in a microtask; the model loads in a task of its own, later.
+    for _ in 0..100 {
+        if find(&root, "pad").is_some() {
+            break;
+        }
+        let tick = js_sys::Promise::resolve(&wasm_bindgen::JsValue::NULL);
+        wasm_bindgen_futures::JsFuture::from(tick).await.unwrap();
+    }
+    enlarge_pad(&root);
+    draw_now(&root, &seven);
+    assert_ne!(
+        status_state(&root).as_deref(),
+        Some("ready"),
+        "drawn too late"
+    );
+    wait_until("the saved correction to be in use", || {
+        attr(&root, "personal-count", "data-count") == "1"
+    })
+    .await;
+    settle().await;
+    assert_eq!(text(&root, "prediction"), "1");
+    assert_eq!(attr(&root, "prediction", "data-source"), "personal");
+    clear_storage();
 }
 
 #[wasm_bindgen_test]

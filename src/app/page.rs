@@ -404,20 +404,29 @@ pub fn app(props: &AppProps) -> Html {
                 let dispatch = &reader.dispatch;
                 match loaded {
                     Ok(model) => {
-                        let description = describe(&model);
-                        // The person's examples, read by this model.
+                        let model = Rc::new(model);
+                        *reader.classifier.borrow_mut() = Some(model.clone());
+                        dispatch.dispatch(Action::ModelReady(describe(&model)));
+                        // Anything drawn while the model loaded gets its answer now.
+                        reader.read_and_explain(&explain_on, &pending_explain);
+                        // Then the person's examples, in a task of their own: each is read by
+                        // the model, so a returning writer with many would otherwise wait for
+                        // them all before the first answer (measured in the README's page
+                        // section). A reading made in between is made again with them.
+                        next_task().await;
                         let kept = PersonalStore::load()
                             .and_then(|examples| reader.store.borrow_mut().set(examples, &model));
                         match kept {
-                            Ok(()) => dispatch.dispatch(Action::PersonalChanged(
-                                reader.store.borrow().personal.counts(),
-                            )),
+                            Ok(()) => {
+                                let store = reader.store.borrow();
+                                dispatch.dispatch(Action::PersonalChanged(store.personal.counts()));
+                                if !store.examples.is_empty() {
+                                    drop(store);
+                                    reader.read_and_explain(&explain_on, &pending_explain);
+                                }
+                            }
                             Err(reason) => dispatch.dispatch(Action::Notice(Some(reason))),
                         }
-                        *reader.classifier.borrow_mut() = Some(Rc::new(model));
-                        dispatch.dispatch(Action::ModelReady(description));
-                        // Anything drawn while the model loaded gets its answer now.
-                        reader.read_and_explain(&explain_on, &pending_explain);
                     }
                     Err(reason) => dispatch.dispatch(Action::ModelFailed(reason)),
                 }
