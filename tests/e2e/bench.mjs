@@ -8,7 +8,8 @@
 //
 // - the shipped dist/ bytes per file and in total, raw and gzipped;
 // - navigation to ready (wasm and model fetched, model optimized and warmed) in headless
-//   Chromium, cold cache, median of 15 loads (alternating with onnxruntime-web's);
+//   Chromium, cold cache, median of 15 loads (alternating with onnxruntime-web's); and for a
+//   returning writer with 60 corrections saved in the browser, ready and examples in use;
 // - single-image inference in the page, p50 / p95, timed in batches of 10 (browsers round
 //   performance.now() to 0.1 ms): the first 400 runs after start-up, and the next 2,000
 //   (warm: the engine has optimized the hot code by then), timed in rounds that alternate
@@ -81,8 +82,8 @@ const PAGE_READY = '[data-testid="status"][data-state="ready"]';
  * page during the load (42 ms of its main thread in a trace), which delayed both pages' ready
  * moments (in 12 alternating loads each: this page 404 -> 349 ms, onnxruntime-web's 843 -> 764
  * ms). */
-async function coldLoad(browser, base, { readySelector, detail }) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, serviceWorkers: "block" });
+async function coldLoad(browser, base, { readySelector, detail, detailArg, storageState }) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, serviceWorkers: "block", storageState });
   try {
     const page = await context.newPage();
     await page.addInitScript((selector) => {
@@ -108,10 +109,59 @@ async function coldLoad(browser, base, { readySelector, detail }) {
     });
     await page.goto(base, { waitUntil: "commit" });
     const ready = Number((await reported).text().split(" ")[1]);
-    return { ready, detail: detail ? await page.evaluate(detail) : null };
+    return { ready, detail: detail ? await page.evaluate(detail, detailArg) : null };
   } finally {
     await context.close();
   }
+}
+
+/** A returning writer: this many corrections saved in the browser before the load. */
+const SAVED_EXAMPLES = 60;
+const RETURNING_LOADS = 7;
+
+/** The page's localStorage as a writer who taught it SAVED_EXAMPLES corrections left it
+ * (the format of src/personal.rs: a header, then a digit and 784 pixels in hex per line):
+ * vertical bars at a few offsets, labelled 0-9 in turn. */
+function savedExamples(origin) {
+  const lines = ["digitpad personal examples 1"];
+  for (let i = 0; i < SAVED_EXAMPLES; i++) {
+    let pixels = "";
+    for (let p = 0; p < 784; p++) {
+      const x = p % 28;
+      const y = Math.floor(p / 28);
+      pixels += Math.abs(x - 12 - (i % 5)) < 2 && y > 4 && y < 24 ? "ff" : "00";
+    }
+    lines.push(`${i % 10} ${pixels}`);
+  }
+  const value = `${lines.join("\n")}\n`;
+  return { cookies: [], origins: [{ origin, localStorage: [{ name: "digitpad-personal-examples", value }] }] };
+}
+
+/** Cold loads of the page for a returning writer (see savedExamples): when it is ready, and
+ * when the saved examples are in use (the page loads them right after it is ready). */
+async function returningWriter(browser, base) {
+  const ready = [];
+  const inUse = [];
+  const selector = `[data-testid="personal-count"][data-count="${SAVED_EXAMPLES}"]`;
+  for (let i = 0; i < RETURNING_LOADS; i++) {
+    const load = await coldLoad(browser, base, {
+      readySelector: PAGE_READY,
+      storageState: savedExamples(new URL(base).origin),
+      detail: async (selector) => {
+        const start = performance.now();
+        while (!document.querySelector(selector)) {
+          if (performance.now() - start > 20000) return null;
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+        return performance.now();
+      },
+      detailArg: selector,
+    });
+    ready.push(load.ready);
+    if (load.detail === null) throw new Error(`the ${SAVED_EXAMPLES} saved examples were never counted`);
+    inUse.push(load.detail);
+  }
+  return { examples: SAVED_EXAMPLES, ready, inUse };
 }
 
 /** The onnxruntime-web page (wasm backend, one thread) on the same ONNX file, in a folder of
@@ -198,6 +248,7 @@ async function browserTimings(browser, pageBase, ortBase) {
     page.details.push(load.detail);
     if (ortBase) ort.ready.push((await coldLoad(browser, ortBase, {})).ready);
   }
+  page.returning = await returningWriter(browser, pageBase);
   const [pageRuns, ortRuns] = await inferenceTimings(browser, pageBase, ortBase);
   Object.assign(page, pageRuns);
   if (ortRuns) Object.assign(ort, ortRuns);
@@ -332,6 +383,11 @@ async function main() {
     navigation_to_ready_ms: readySummary(page.ready),
     page_inference_ms: inferenceSummary(page),
     startup_breakdown_ms: page.breakdown,
+    returning_writer: {
+      saved_examples: page.returning.examples,
+      navigation_to_ready_ms: readySummary(page.returning.ready),
+      navigation_to_examples_in_use_ms: readySummary(page.returning.inUse),
+    },
     native_inference_ms: native && { p50: native.p50_ms, p95: native.p95_ms, runs: native.runs },
     number_reading: native?.number ?? null,
     onnxruntime_web: ort && {
@@ -361,6 +417,8 @@ async function main() {
   for (const f of sizes.files) console.log(`  ${f.file.padEnd(40)} ${kb(f.raw).padStart(10)} ${kb(f.gzip).padStart(10)}`);
   console.log(`  ${"total".padEnd(40)} ${kb(sizes.total.raw).padStart(10)} ${kb(sizes.total.gzip).padStart(10)}`);
   console.log(`navigation to ready      median ${result.navigation_to_ready_ms.median.toFixed(0)} ms (min ${result.navigation_to_ready_ms.min.toFixed(0)} ms, ${COLD_LOADS} cold loads)`);
+  const back = result.returning_writer;
+  console.log(`  with ${back.saved_examples} saved examples ready ${back.navigation_to_ready_ms.median.toFixed(0)} ms, examples in use by ${back.navigation_to_examples_in_use_ms.median.toFixed(0)} ms (medians of ${RETURNING_LOADS} cold loads)`);
   const firstRuns = (f) => `first 400 runs after start-up p50 ${f.p50.toFixed(3)} ms, p95 ${f.p95.toFixed(3)} ms`;
   console.log(`inference in the page    p50 ${result.page_inference_ms.p50.toFixed(3)} ms, p95 ${result.page_inference_ms.p95.toFixed(3)} ms (${result.page_inference_ms.runs} runs, warm)`);
   console.log(`                         ${firstRuns(result.page_inference_ms.first_runs)}`);
