@@ -7,6 +7,12 @@ pub fn fnv1a_hex(bytes: &[u8]) -> String {
 }
 
 /// FNV-1a (64-bit) of `bytes`.
+///
+/// Never inlined: the page checks the model's 141 kB with it while loading, and the browser
+/// recompiles (optimizes) a function that has run that long; the loop is kept out of the
+/// large function that loads the model, whose recompiling cost the start-up (README, "The
+/// page").
+#[inline(never)]
 pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash = 0xcbf2_9ce4_8422_2325u64;
     for &b in bytes {

@@ -353,6 +353,21 @@ fn answer_text(shown: Option<&Shown>) -> (String, String) {
     }
 }
 
+/// The classifier of the model's `bytes`, optimized and run once.
+///
+/// A function of its own, never inlined into the page's loading task: the browser recompiles
+/// (optimizes) a function that has run long, in the background but on the same cores, and
+/// with this work inlined the whole (large) task was recompiled during start-up (README, "The
+/// page").
+#[inline(never)]
+fn load_classifier(bytes: &[u8]) -> Result<Classifier, String> {
+    let model = Classifier::prepare(bytes, 1);
+    mark("digitpad:model-optimized");
+    let model = model.and_then(|m| m.warm_up().map(|()| m));
+    mark("digitpad:first-inference");
+    model.map_err(|e| format!("The model could not be loaded: {e}"))
+}
+
 /// The whole page.
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
@@ -394,13 +409,7 @@ pub fn app(props: &AppProps) -> Html {
                     ModelSource::Bytes(bytes) => Ok((*bytes).clone()),
                 };
                 mark("digitpad:model-fetched");
-                let loaded = bytes.and_then(|bytes| {
-                    let model = Classifier::prepare(&bytes, 1);
-                    mark("digitpad:model-optimized");
-                    let model = model.and_then(|m| m.warm_up().map(|()| m));
-                    mark("digitpad:first-inference");
-                    model.map_err(|e| format!("The model could not be loaded: {e}"))
-                });
+                let loaded = bytes.and_then(|bytes| load_classifier(&bytes));
                 let dispatch = &reader.dispatch;
                 match loaded {
                     Ok(model) => {

@@ -41,22 +41,29 @@ pub fn inline_half_weights(model: &mut ModelProto) -> usize {
             continue;
         };
         let tensor = &mut graph.initializer[index];
-        // A plain loop into a buffer of the final size: this runs once per page load, before
-        // the wasm is fully optimized, where every call and adapter costs (measured).
-        let mut widened_bytes = vec![0u8; tensor.raw_data.len() * 2];
-        for (wide, pair) in widened_bytes
-            .chunks_exact_mut(4)
-            .zip(tensor.raw_data.chunks_exact(2))
-        {
-            let value = widen_f16(u16::from_le_bytes([pair[0], pair[1]]));
-            wide.copy_from_slice(&value.to_le_bytes());
-        }
-        tensor.raw_data = widened_bytes;
+        tensor.raw_data = widen_f16_bytes(&tensor.raw_data);
         tensor.data_type = DataType::Float as i32;
         tensor.name.clone_from(&node.output[0]);
         widened += 1;
     }
     widened
+}
+
+/// Little-endian float16 values as little-endian float32 ones.
+///
+/// A plain loop into a buffer of the final size: this runs once per page load, before the
+/// wasm is fully optimized, where every call and adapter costs (measured). Never inlined:
+/// the browser recompiles (optimizes) a function that has run this long, and inlined, the loop
+/// made the large function that loads the model be recompiled during start-up, in 35-160 ms
+/// of background compiling beside the page's own work (README, "The page").
+#[inline(never)]
+fn widen_f16_bytes(half: &[u8]) -> Vec<u8> {
+    let mut wide = vec![0u8; half.len() * 2];
+    for (four, pair) in wide.chunks_exact_mut(4).zip(half.chunks_exact(2)) {
+        let value = widen_f16(u16::from_le_bytes([pair[0], pair[1]]));
+        four.copy_from_slice(&value.to_le_bytes());
+    }
+    wide
 }
 
 /// An IEEE binary16 value (its bits) as f32, exactly, for every value: zeros, subnormals,
