@@ -54,7 +54,7 @@ pub fn inline_half_weights(model: &mut ModelProto) -> usize {
 /// A plain loop into a buffer of the final size: this runs once per page load, before the
 /// wasm is fully optimized, where every call and adapter costs (measured). Never inlined:
 /// the browser recompiles (optimizes) a function that has run this long, and inlined, the loop
-/// made the large function that loads the model be recompiled during start-up, in 35-160 ms
+/// made the large function that loads the model be recompiled during start-up, in 35-70 ms
 /// of background compiling beside the page's own work (README, "The page").
 #[inline(never)]
 fn widen_f16_bytes(half: &[u8]) -> Vec<u8> {
