@@ -134,6 +134,15 @@ fn draw_now(root: &Element, strokes: &[Stroke]) {
     }
 }
 
+/// The strokes of the stroke fixture named `stem` (`digit-7`, ...).
+fn fixture_strokes(stem: &str) -> Vec<Stroke> {
+    let (_, _, text) = common::STROKE_FIXTURES
+        .iter()
+        .find(|f| f.0 == stem)
+        .unwrap_or_else(|| panic!("no stroke fixture {stem}"));
+    common::strokes(text)
+}
+
 fn click(root: &Element, id: &str) {
     by_test_id(root, id).unchecked_into::<HtmlElement>().click();
 }
@@ -207,13 +216,7 @@ async fn drawn_digits_are_recognised_in_the_centre_in_a_corner_and_small() {
 #[wasm_bindgen_test]
 async fn undo_and_clear_work() {
     let root = ready_app().await;
-    let four = common::strokes(
-        common::STROKE_FIXTURES
-            .iter()
-            .find(|f| f.0 == "digit-4")
-            .unwrap()
-            .2,
-    );
+    let four = fixture_strokes("digit-4");
     assert_eq!(four.len(), 2);
     draw(&root, &four).await;
     assert_eq!(text(&root, "prediction"), "4");
@@ -261,12 +264,8 @@ async fn a_scribble_is_not_a_digit_and_why_explains_a_digit() {
 
     click(&root, "clear");
     settle().await;
-    let seven = common::STROKE_FIXTURES
-        .iter()
-        .find(|f| f.0 == "digit-7")
-        .unwrap()
-        .2;
-    draw(&root, &common::strokes(seven)).await;
+    let seven = fixture_strokes("digit-7");
+    draw(&root, &seven).await;
     assert_eq!(attr(&root, "prediction", "data-verdict"), "digit");
     let confidence: f32 = attr(&root, "prediction", "data-confidence")
         .parse()
@@ -295,12 +294,7 @@ async fn a_correction_is_kept_and_forgotten() {
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
     storage.clear().unwrap();
     let root = ready_app().await;
-    let seven = common::STROKE_FIXTURES
-        .iter()
-        .find(|f| f.0 == "digit-7")
-        .unwrap()
-        .2;
-    let seven = common::strokes(seven);
+    let seven = fixture_strokes("digit-7");
     draw(&root, &seven).await;
     assert_eq!(text(&root, "prediction"), "7");
     assert_eq!(attr(&root, "prediction", "data-source"), "model");
@@ -332,12 +326,7 @@ async fn a_correction_is_kept_and_forgotten() {
 
 #[wasm_bindgen_test]
 async fn saved_corrections_apply_on_the_next_visit_even_to_a_digit_drawn_before_they_loaded() {
-    let seven = common::STROKE_FIXTURES
-        .iter()
-        .find(|f| f.0 == "digit-7")
-        .unwrap()
-        .2;
-    let seven = common::strokes(seven);
+    let seven = fixture_strokes("digit-7");
     // A first visit: the seven is corrected to a 1, which the page keeps.
     let first = ready_app().await;
     draw(&first, &seven).await;
@@ -443,12 +432,7 @@ fn composed_number(digits: &str) -> Vec<Stroke> {
     let mut strokes = Vec::new();
     let mut x = 0.15;
     for c in digits.chars() {
-        let stem = format!("digit-{c}");
-        let (_, _, fixture) = common::STROKE_FIXTURES
-            .iter()
-            .find(|f| f.0 == stem)
-            .unwrap();
-        let digit = common::strokes(fixture);
+        let digit = fixture_strokes(&format!("digit-{c}"));
         let b = digitpad::strokes::Bounds::of_strokes(&digit).unwrap();
         let scale = 0.5 / b.height();
         for stroke in &digit {
