@@ -427,10 +427,12 @@ pub fn app(props: &AppProps) -> Html {
                             .and_then(|examples| reader.store.borrow_mut().set(examples, &model));
                         match kept {
                             Ok(()) => {
-                                let store = reader.store.borrow();
-                                dispatch.dispatch(Action::PersonalChanged(store.personal.counts()));
-                                if !store.examples.is_empty() {
-                                    drop(store);
+                                let (counts, any) = {
+                                    let store = reader.store.borrow();
+                                    (store.personal.counts(), !store.examples.is_empty())
+                                };
+                                dispatch.dispatch(Action::PersonalChanged(counts));
+                                if any {
                                     reader.read_and_explain(&explain_on, &pending_explain);
                                 }
                             }
