@@ -47,6 +47,46 @@ fn shipped_model_gives_the_native_answers_on_the_mnist_fixture() {
     assert!(correct as f64 / set.len() as f64 >= 0.99);
 }
 
+/// The page's plan computes its convolutions itself (`digitpad::onnx::conv`); in the browser,
+/// where neither sums with fused multiply-adds, it must give tract's own plan's bits.
+#[wasm_bindgen_test]
+fn direct_convolutions_give_the_bits_of_tracts_own_plan() {
+    use digitpad::onnx::typed::{optimized_model_with, Convolutions};
+    use prost::Message;
+    use tract_onnx::prelude::*;
+    let mut proto = tract_onnx::pb::ModelProto::decode(common::MODEL).unwrap();
+    digitpad::onnx::inline_half_weights(&mut proto);
+    let plan = |convolutions| {
+        optimized_model_with(&proto, f32::fact([1, 1, 28, 28]), convolutions)
+            .unwrap()
+            .into_runnable()
+            .unwrap()
+    };
+    let (direct, tract) = (plan(Convolutions::Direct), plan(Convolutions::Tract));
+    let set = common::mnist_fixture();
+    let bits = |values: &TValue| -> Vec<u32> {
+        values
+            .as_slice::<f32>()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect()
+    };
+    for i in 0..set.len() {
+        let input = || {
+            let pixels = set.digit(i).pixels().to_vec();
+            let image = tract_ndarray::Array4::from_shape_vec((1, 1, 28, 28), pixels).unwrap();
+            tvec!(Tensor::from(image).into_tvalue())
+        };
+        let ours = direct.run(input()).unwrap();
+        let theirs = tract.run(input()).unwrap();
+        assert_eq!(ours.len(), theirs.len());
+        for (a, b) in ours.iter().zip(&theirs) {
+            assert_eq!(bits(a), bits(b), "image {i}");
+        }
+    }
+}
+
 fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
 }

@@ -4,6 +4,7 @@
 //! trainer exports with, native only). The writer emits only operators the reader registers;
 //! a test checks that every exported file stays within [`ops::SUPPORTED_OPS`].
 
+pub mod conv;
 pub mod ops;
 pub mod plan;
 pub mod typed;

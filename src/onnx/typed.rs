@@ -101,13 +101,47 @@ pub fn typed_model(proto: &ModelProto, input: TypedFact) -> TractResult<TypedMod
     Ok(model)
 }
 
-/// The plan the classifier runs: [`typed_model`], then tract's optimizer (codegen), then the
-/// exact rewrites of [`super::plan`]. tract's decluttering passes, which `into_optimized` runs
-/// first, are skipped: on the graphs our exporter writes, the optimizer alone makes the same
-/// plan, node for node (tested), and in the browser those passes took 17 ms of a cold
-/// start-up.
+/// The plan the classifier runs: [`typed_model`], in the browser its convolutions replaced
+/// by [`super::conv::DirectConv`] ([`Convolutions::FOR_THIS_TARGET`]), then tract's
+/// optimizer (codegen), then the exact rewrites of [`super::plan`]. tract's decluttering
+/// passes, which `into_optimized` runs first, are skipped: on the graphs our exporter writes,
+/// the optimizer alone makes the same plan, node for node (tested with tract's
+/// convolutions), and in the browser those passes took 17 ms of a cold start-up.
 pub fn optimized_model(proto: &ModelProto, input: TypedFact) -> TractResult<TypedModel> {
+    optimized_model_with(proto, input, Convolutions::FOR_THIS_TARGET)
+}
+
+/// Who computes a plan's convolutions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Convolutions {
+    /// [`super::conv::DirectConv`], where it can: the page's plan.
+    Direct,
+    /// tract's own patch extraction and matrix product.
+    Tract,
+}
+
+impl Convolutions {
+    /// The classifier's choice: [`Convolutions::Direct`] in the browser, where it beats
+    /// tract's wasm kernel; natively tract's, whose x86-64 and ARM kernels (fused
+    /// multiply-adds, wide tiles) are far quicker than the portable form of ours (the
+    /// trainer and the command line classify whole test sets).
+    pub const FOR_THIS_TARGET: Self = if cfg!(target_arch = "wasm32") {
+        Convolutions::Direct
+    } else {
+        Convolutions::Tract
+    };
+}
+
+/// [`optimized_model`], with the convolutions computed by `convolutions`.
+pub fn optimized_model_with(
+    proto: &ModelProto,
+    input: TypedFact,
+    convolutions: Convolutions,
+) -> TractResult<TypedModel> {
     let mut model = typed_model(proto, input)?;
+    if convolutions == Convolutions::Direct {
+        super::conv::replace_convolutions(&mut model)?;
+    }
     model.optimize()?;
     super::plan::rewrite(&mut model)?;
     Ok(model)
@@ -163,10 +197,11 @@ mod tests {
             .into()
     }
 
-    /// The plan of [`optimized_model`], and tract-onnx's own route (inference model,
+    /// The plan of [`optimized_model`] with tract's convolutions, and tract-onnx's own route (inference model,
     /// analysis, declutter, optimize) on the same file.
     fn both_routes(batch: usize) -> (TypedModel, TypedModel) {
-        let ours = optimized_model(&shipped(), image_fact(batch)).unwrap();
+        let ours =
+            optimized_model_with(&shipped(), image_fact(batch), Convolutions::Tract).unwrap();
         let theirs = crate::classifier::onnx_runtime()
             .model_for_proto_model(&shipped())
             .unwrap()
