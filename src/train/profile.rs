@@ -17,6 +17,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 use super::config::TrainConfig;
+use super::gemm_conv;
 use super::model::{Architecture, Layer, Network, Operation};
 use super::training::{build_optimizer, images_tensor, labels_tensor};
 use crate::digit::PIXELS;
@@ -250,6 +251,44 @@ fn profile_convolutions(config: &TrainConfig, batch: usize, device: &Device) -> 
             name: format!("{name}: backward"),
             ms: median(backward),
         });
+        // The same convolution as im2col and matrix products of our own (not used for
+        // training; see `gemm_conv`), on the same sizes.
+        let shape = gemm_conv::ConvShape {
+            batch,
+            in_channels: shaped.in_channels,
+            out_channels: out,
+            side,
+            kernel,
+            padding,
+        };
+        let input: Vec<f32> = (0..batch * shaped.in_channels * side * side)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0)
+            .collect();
+        let weight: Vec<f32> = (0..out * shaped.in_channels * kernel * kernel)
+            .map(|i| ((i * 13 % 29) as f32 - 14.0) / 140.0)
+            .collect();
+        let (mut forward, mut backward) = (Vec::new(), Vec::new());
+        for run in 0..12 {
+            let start = Instant::now();
+            let (output, cols) = gemm_conv::forward(&shape, &input, &weight);
+            let forward_ms = since(start);
+            let start = Instant::now();
+            let gradients = gemm_conv::backward(&shape, &cols, &weight, &output);
+            let backward_ms = since(start);
+            drop(gradients);
+            if run >= 2 {
+                forward.push(forward_ms);
+                backward.push(backward_ms);
+            }
+        }
+        parts.push(Part {
+            name: format!("{name}: im2col + gemm forward"),
+            ms: median(forward),
+        });
+        parts.push(Part {
+            name: format!("{name}: im2col + gemm backward"),
+            ms: median(backward),
+        });
         side = shaped.out_side;
     }
     Ok(parts)
@@ -320,8 +359,9 @@ mod tests {
         }
         assert!(profile.step.iter().all(|p| p.ms >= 0.0));
         assert!(profile.plain_step_ms > 0.0);
-        // The quick network has three convolutions: forward and backward of each.
-        assert_eq!(profile.convolutions.len(), 6);
+        // The quick network has three convolutions: forward and backward of each, by flex
+        // and as im2col + gemm.
+        assert_eq!(profile.convolutions.len(), 12);
         assert!(profile.to_table().contains("| backward (all operations) |"));
     }
 }
