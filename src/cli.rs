@@ -14,7 +14,7 @@ use crate::files::write_atomically;
 use crate::preprocess::GrayImage;
 use crate::train::augment::Augmentation;
 use crate::train::checkpoint;
-use crate::train::config::{OptimizerKind, Schedule, TrainConfig};
+use crate::train::config::{ConvImpl, OptimizerKind, Schedule, TrainConfig};
 use crate::train::data::{self, Dataset, Split};
 use crate::train::device::DeviceChoice;
 use crate::train::evaluation::{evaluate_onnx, EvalFile};
@@ -85,6 +85,9 @@ struct ProfileArgs {
     /// Where to train: cpu (burn flex), gpu (burn wgpu), cuda, ndarray.
     #[arg(long, value_enum, default_value = "cpu")]
     device: DeviceChoice,
+    /// Who computes the convolutions on the CPU: burn (flex's) or gemm (this crate's).
+    #[arg(long, value_enum, default_value = "burn")]
+    conv: ConvImpl,
 }
 
 #[derive(Args, Debug)]
@@ -145,6 +148,10 @@ struct TrainArgs {
     /// Learning-rate schedule.
     #[arg(long, value_enum, default_value = "one-cycle")]
     schedule: Schedule,
+    /// Who computes the convolutions when training on the CPU: burn (flex's) or gemm (this
+    /// crate's im2col and matrix products, ~0.6 of flex's time; README, "Training").
+    #[arg(long, value_enum, default_value = "burn")]
+    conv: ConvImpl,
     /// Train on the images as they are (no random rotation, scale, shear, shift).
     #[arg(long)]
     no_augment: bool,
@@ -350,6 +357,7 @@ fn profile(args: ProfileArgs) -> Result<()> {
         dataset: args.data.dataset,
         batch_size: args.batch_size.max(1),
         device: args.device,
+        conv: args.conv,
         ..TrainConfig::default()
     };
     let dir = data::locate(args.data.dataset, args.data.data_dir.as_deref())?;
@@ -416,6 +424,7 @@ fn train(args: TrainArgs) -> Result<()> {
         momentum: args.momentum,
         weight_decay: args.weight_decay,
         schedule: args.schedule,
+        conv: args.conv,
         augmentation: (!args.no_augment).then(|| Augmentation {
             elastic_alpha: args.elastic,
             styles: StyleRates {

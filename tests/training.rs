@@ -12,7 +12,7 @@ use burn::module::Module;
 use burn::tensor::Device;
 use clap::ValueEnum;
 use digitpad::idx::LabeledImages;
-use digitpad::train::config::{EpochRecord, OptimizerKind, Schedule, TrainConfig};
+use digitpad::train::config::{ConvImpl, EpochRecord, OptimizerKind, Schedule, TrainConfig};
 use digitpad::train::device::DeviceChoice;
 use digitpad::train::model::{Architecture, Network};
 use digitpad::train::to_onnx::{check_parity, export, PARITY_TOLERANCE};
@@ -103,6 +103,17 @@ fn exported_files_use_only_the_supported_operators() {
 /// Trains `architecture` for two epochs on 400 fixture images (with the default, shipped
 /// augmentation) and returns the loss on those images before and after.
 fn tiny_run(architecture: Architecture, choice: DeviceChoice) -> (f64, f64) {
+    let (before, after, _) = tiny_run_with(architecture, choice, ConvImpl::Burn);
+    (before, after)
+}
+
+/// [`tiny_run`] with the convolutions computed by `conv`; also returns the trained network's
+/// logits on the 400 images.
+fn tiny_run_with(
+    architecture: Architecture,
+    choice: DeviceChoice,
+    conv: ConvImpl,
+) -> (f64, f64, Vec<[f32; 10]>) {
     let device = choice.device().unwrap();
     let set = common::mnist_fixture();
     let train_set = set.select(&(0..400).collect::<Vec<_>>());
@@ -115,6 +126,7 @@ fn tiny_run(architecture: Architecture, choice: DeviceChoice) -> (f64, f64) {
         seed: 3,
         validation_split: 0.0,
         device: choice,
+        conv,
         ..TrainConfig::default()
     };
     let dir = tempfile::tempdir().unwrap();
@@ -147,11 +159,10 @@ fn tiny_run(architecture: Architecture, choice: DeviceChoice) -> (f64, f64) {
         dir.path().join("state.json").is_file(),
         "a checkpoint was written"
     );
-    let (after, _) = loss_and_accuracy(
-        &predict_logits(&outcome.network.valid(), &train_set, &device).unwrap(),
-        &train_set.labels,
-    );
-    (before, after)
+    assert_eq!(outcome.network.gemm_conv, config.gemm_conv());
+    let logits = predict_logits(&outcome.network.valid(), &train_set, &device).unwrap();
+    let (after, _) = loss_and_accuracy(&logits, &train_set.labels);
+    (before, after, logits)
 }
 
 #[test]
@@ -160,6 +171,20 @@ fn a_tiny_training_run_lowers_the_loss_on_cpu() {
     let (before, after) = tiny_run(Architecture::Seed, DeviceChoice::Cpu);
     eprintln!("cpu: loss {before:.4} -> {after:.4}");
     assert!(after < before * 0.8, "loss {before} -> {after}");
+}
+
+/// The convolutions of this crate (`--conv gemm`) train too, and a seed gives the same run
+/// twice with them (their weight gradients are summed in a fixed order).
+#[test]
+fn a_tiny_run_with_gemm_convolutions_lowers_the_loss_and_repeats_exactly() {
+    let _rng = seeded_rng();
+    let (before, after, first) =
+        tiny_run_with(Architecture::Quick, DeviceChoice::Cpu, ConvImpl::Gemm);
+    eprintln!("cpu, gemm convolutions: loss {before:.4} -> {after:.4}");
+    assert!(after < before * 0.8, "loss {before} -> {after}");
+    let (_, again, second) = tiny_run_with(Architecture::Quick, DeviceChoice::Cpu, ConvImpl::Gemm);
+    assert_eq!(after.to_bits(), again.to_bits());
+    assert_eq!(first, second);
 }
 
 /// Asserts that two histories computed the same metrics (within float noise), ignoring the

@@ -19,6 +19,18 @@ pub enum OptimizerKind {
     Sgd,
 }
 
+/// Who computes the network's convolutions while it trains on the CPU.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConvImpl {
+    /// burn's convolution, as flex runs it.
+    #[default]
+    Burn,
+    /// im2col and matrix products of this crate, with its own backward step
+    /// ([`super::gemm_conv`]); on the CPU only (elsewhere burn's).
+    Gemm,
+}
+
 /// How the learning rate changes over the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
@@ -83,6 +95,9 @@ pub struct TrainConfig {
     pub weight_decay: f64,
     /// Learning-rate schedule.
     pub schedule: Schedule,
+    /// Who computes the convolutions on the CPU (older checkpoints: burn).
+    #[serde(default)]
+    pub conv: ConvImpl,
     /// Random distortions of training images (`None` = off).
     pub augmentation: Option<Augmentation>,
     /// Seed for initialization, shuffling and augmentation.
@@ -107,6 +122,7 @@ impl Default for TrainConfig {
             momentum: 0.9,
             weight_decay: 0.0,
             schedule: Schedule::OneCycle,
+            conv: ConvImpl::Burn,
             augmentation: Some(Augmentation::default()),
             seed: 1,
             validation_split: 0.1,
@@ -117,6 +133,12 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// Whether the network computes its convolutions with [`super::gemm_conv`]: asked for,
+    /// and on the CPU (flex), the only backend that has it.
+    pub fn gemm_conv(&self) -> bool {
+        self.conv == ConvImpl::Gemm && self.device == DeviceChoice::Cpu
+    }
+
     /// Whether a checkpoint made under `self` may be continued under `other`: every setting
     /// equal except the number of epochs, which may grow (the learning-rate schedule then
     /// stretches over the new total from the next step on).

@@ -308,6 +308,10 @@ pub struct Network {
     /// How maps become a vector.
     #[module(skip)]
     pub head: Head,
+    /// Whether the convolutions run as [`super::gemm_conv::conv2d`] (flex only; see
+    /// [`super::config::TrainConfig::gemm_conv`]) instead of burn's.
+    #[module(skip)]
+    pub gemm_conv: bool,
 }
 
 impl Network {
@@ -350,6 +354,7 @@ impl Network {
             features,
             dense,
             head: spec.head,
+            gemm_conv: false,
         }
     }
 
@@ -370,7 +375,11 @@ impl Network {
         for layer in &self.features {
             x = match layer {
                 FeatureLayer::Conv(block) => {
-                    let y = block.conv.forward(x);
+                    let y = if self.gemm_conv && block.conv.bias.is_none() {
+                        super::gemm_conv::conv2d(x, block.conv.weight.val(), block.padding)
+                    } else {
+                        block.conv.forward(x)
+                    };
                     observe(Operation::Conv);
                     let y = match &block.norm {
                         Some(norm) => {

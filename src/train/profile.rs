@@ -84,6 +84,7 @@ pub fn profile_training_step(
     train_device.seed(config.seed);
     let spec = config.architecture.spec();
     let mut network = Network::new(&spec, &train_device);
+    network.gemm_conv = config.gemm_conv();
     let mut optimizer = build_optimizer(config);
     let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
     let augmentation = config.augmentation.unwrap_or_default();
@@ -270,10 +271,10 @@ fn profile_convolutions(config: &TrainConfig, batch: usize, device: &Device) -> 
         let (mut forward, mut backward) = (Vec::new(), Vec::new());
         for run in 0..12 {
             let start = Instant::now();
-            let (output, cols) = gemm_conv::forward(&shape, &input, &weight);
+            let output = gemm_conv::forward(&shape, &input, &weight);
             let forward_ms = since(start);
             let start = Instant::now();
-            let gradients = gemm_conv::backward(&shape, &cols, &weight, &output);
+            let gradients = gemm_conv::backward(&shape, &input, &weight, &output, true);
             let backward_ms = since(start);
             drop(gradients);
             if run >= 2 {

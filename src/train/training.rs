@@ -175,6 +175,7 @@ pub fn train(
         }
     };
 
+    network.gemm_conv = config.gemm_conv();
     let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
     let steps_per_epoch = data.train.len().div_ceil(config.batch_size);
     let total_steps = steps_per_epoch * config.epochs;
