@@ -245,11 +245,18 @@ pub trait GemmConvBackend: Backend {
     ) -> FloatTensor<Self>;
 }
 
-/// The f32 values of a flex tensor, in row-major order.
-fn flex_values(tensor: &FlexTensor) -> Vec<f32> {
-    let tensor = tensor.to_contiguous();
+/// Calls `f` with the row-major f32 values of a flex tensor (copied only if they are not
+/// contiguous).
+fn with_values<R>(tensor: &FlexTensor, f: impl FnOnce(&[f32]) -> R) -> R {
+    let contiguous;
+    let tensor = if tensor.is_contiguous() {
+        tensor
+    } else {
+        contiguous = tensor.to_contiguous();
+        &contiguous
+    };
     match tensor.as_slice::<f32>() {
-        Some(values) => values.to_vec(),
+        Some(values) => f(values),
         None => panic!("gemm_conv2d trains in f32, got {:?}", tensor.dtype()),
     }
 }
@@ -276,7 +283,7 @@ fn flex_tensor(values: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
 impl GemmConvBackend for Flex {
     fn gemm_conv2d(input: FlexTensor, weight: FlexTensor, padding: usize) -> FlexTensor {
         let shape = shape_of(&input, &weight, padding);
-        let output = forward(&shape, &flex_values(&input), &flex_values(&weight));
+        let output = with_values(&input, |x| with_values(&weight, |w| forward(&shape, x, w)));
         let side = shape.out_side();
         flex_tensor(output, [shape.batch, shape.out_channels, side, side])
     }
@@ -305,13 +312,13 @@ impl<C: CheckpointStrategy> GemmConvBackend for Autodiff<Flex, C> {
                 let output_grad = grads.consume::<Flex>(&ops.node);
                 let (input, weight, padding) = ops.state;
                 let shape = shape_of(&input, &weight, padding);
-                let (weight_grad, input_grad) = backward(
-                    &shape,
-                    &flex_values(&input),
-                    &flex_values(&weight),
-                    &flex_values(&output_grad),
-                    input_node.is_some(),
-                );
+                let (weight_grad, input_grad) = with_values(&input, |x| {
+                    with_values(&weight, |w| {
+                        with_values(&output_grad, |dy| {
+                            backward(&shape, x, w, dy, input_node.is_some())
+                        })
+                    })
+                });
                 if let (Some(node), Some(grad)) = (input_node, input_grad) {
                     let side = shape.side;
                     let dims = [shape.batch, shape.in_channels, side, side];

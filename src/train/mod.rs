@@ -4,7 +4,7 @@
 //! [`calibration`] (confidence and "not a digit" rules fitted after training),
 //! [`adaptation`] (the `adapt-eval` simulation of people correcting the page),
 //! [`evaluation`], [`style_set`] (the writing-style test set), [`profile`] (where a training
-//! step's time goes; [`gemm_conv`] is the convolution it measures beside flex's), [`plots`], [`card`] (the model card) and [`run`], which ties them into the
+//! step's time goes; [`gemm_conv`] and [`max_pool`] are operators of our own for `--conv gemm`), [`plots`], [`card`] (the model card) and [`run`], which ties them into the
 //! `train` command. Dependencies run one way: `config` and `model` depend on no other part.
 
 pub mod adaptation;
@@ -17,6 +17,7 @@ pub mod data;
 pub mod device;
 pub mod evaluation;
 pub mod gemm_conv;
+pub mod max_pool;
 pub mod model;
 pub mod number_tuning;
 pub mod plots;

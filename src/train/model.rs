@@ -308,7 +308,8 @@ pub struct Network {
     /// How maps become a vector.
     #[module(skip)]
     pub head: Head,
-    /// Whether the convolutions run as [`super::gemm_conv::conv2d`] (flex only; see
+    /// Whether the convolutions run as [`super::gemm_conv::conv2d`] and the poolings as
+    /// [`super::max_pool::max_pool_2x2`] (flex only; see
     /// [`super::config::TrainConfig::gemm_conv`]) instead of burn's.
     #[module(skip)]
     pub gemm_conv: bool,
@@ -394,7 +395,11 @@ impl Network {
                     y
                 }
                 FeatureLayer::Pool(pool) => {
-                    let y = pool.forward(x);
+                    let y = if self.gemm_conv {
+                        super::max_pool::max_pool_2x2(x)
+                    } else {
+                        pool.forward(x)
+                    };
                     observe(Operation::MaxPool);
                     y
                 }
