@@ -85,7 +85,8 @@ struct ProfileArgs {
     /// Where to train: cpu (burn flex), gpu (burn wgpu), cuda, ndarray.
     #[arg(long, value_enum, default_value = "cpu")]
     device: DeviceChoice,
-    /// Who computes the convolutions on the CPU: burn (flex's) or gemm (this crate's).
+    /// Who computes the convolutions and poolings on the CPU: burn (flex's) or gemm (this
+    /// crate's).
     #[arg(long, value_enum, default_value = "burn")]
     conv: ConvImpl,
 }
@@ -148,8 +149,9 @@ struct TrainArgs {
     /// Learning-rate schedule.
     #[arg(long, value_enum, default_value = "one-cycle")]
     schedule: Schedule,
-    /// Who computes the convolutions when training on the CPU: burn (flex's) or gemm (this
-    /// crate's im2col and matrix products, ~0.6 of flex's time; README, "Training").
+    /// Who computes the convolutions (and 2x2 max poolings) when training on the CPU: burn
+    /// (flex's) or gemm (this crate's: im2col and matrix products, ~0.7 of flex's time for an
+    /// epoch; README, "Training").
     #[arg(long, value_enum, default_value = "burn")]
     conv: ConvImpl,
     /// Train on the images as they are (no random rotation, scale, shear, shift).

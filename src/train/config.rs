@@ -19,7 +19,7 @@ pub enum OptimizerKind {
     Sgd,
 }
 
-/// Who computes the network's convolutions while it trains on the CPU.
+/// Who computes the network's convolutions and 2x2 max poolings while it trains on the CPU.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConvImpl {
@@ -27,7 +27,8 @@ pub enum ConvImpl {
     #[default]
     Burn,
     /// im2col and matrix products of this crate, with its own backward step
-    /// ([`super::gemm_conv`]); on the CPU only (elsewhere burn's).
+    /// ([`super::gemm_conv`]), and its max pooling ([`super::max_pool`]); on the CPU only
+    /// (elsewhere burn's).
     Gemm,
 }
 
