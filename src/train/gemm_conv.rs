@@ -245,9 +245,13 @@ pub trait GemmConvBackend: Backend {
     ) -> FloatTensor<Self>;
 }
 
+/// The operator's name in messages.
+const OP: &str = "gemm_conv2d";
+
 /// Calls `f` with the row-major f32 values of a flex tensor (copied only if they are not
-/// contiguous).
-fn with_values<R>(tensor: &FlexTensor, f: impl FnOnce(&[f32]) -> R) -> R {
+/// contiguous): how this crate's training operators ([`super::max_pool`] too) read their
+/// inputs. Panics, naming `op`, on a tensor that is not f32.
+pub(super) fn with_values<R>(tensor: &FlexTensor, op: &str, f: impl FnOnce(&[f32]) -> R) -> R {
     let contiguous;
     let tensor = if tensor.is_contiguous() {
         tensor
@@ -257,7 +261,7 @@ fn with_values<R>(tensor: &FlexTensor, f: impl FnOnce(&[f32]) -> R) -> R {
     };
     match tensor.as_slice::<f32>() {
         Some(values) => f(values),
-        None => panic!("gemm_conv2d trains in f32, got {:?}", tensor.dtype()),
+        None => panic!("{op} trains in f32, got {:?}", tensor.dtype()),
     }
 }
 
@@ -283,7 +287,9 @@ fn flex_tensor(values: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
 impl GemmConvBackend for Flex {
     fn gemm_conv2d(input: FlexTensor, weight: FlexTensor, padding: usize) -> FlexTensor {
         let shape = shape_of(&input, &weight, padding);
-        let output = with_values(&input, |x| with_values(&weight, |w| forward(&shape, x, w)));
+        let output = with_values(&input, OP, |x| {
+            with_values(&weight, OP, |w| forward(&shape, x, w))
+        });
         let side = shape.out_side();
         flex_tensor(output, [shape.batch, shape.out_channels, side, side])
     }
@@ -312,9 +318,9 @@ impl<C: CheckpointStrategy> GemmConvBackend for Autodiff<Flex, C> {
                 let output_grad = grads.consume::<Flex>(&ops.node);
                 let (input, weight, padding) = ops.state;
                 let shape = shape_of(&input, &weight, padding);
-                let (weight_grad, input_grad) = with_values(&input, |x| {
-                    with_values(&weight, |w| {
-                        with_values(&output_grad, |dy| {
+                let (weight_grad, input_grad) = with_values(&input, OP, |x| {
+                    with_values(&weight, OP, |w| {
+                        with_values(&output_grad, OP, |dy| {
                             backward(&shape, x, w, dy, input_node.is_some())
                         })
                     })

@@ -16,6 +16,8 @@ use burn::backend::{backend_extension, Autodiff, Backend, Dispatch, Flex};
 use burn::tensor::{Tensor, TensorData};
 use rayon::prelude::*;
 
+use super::gemm_conv::with_values;
+
 /// 2x2 max pooling with stride 2 on flex (a last odd row or column is dropped).
 #[backend_extension(Flex, Autodiff)]
 pub trait MaxPool2x2Backend: Backend {
@@ -23,23 +25,14 @@ pub trait MaxPool2x2Backend: Backend {
     fn max_pool_2x2(input: FloatTensor<Self>) -> FloatTensor<Self>;
 }
 
-/// Calls `f` with the dimensions and row-major f32 values of a rank-4 flex tensor (copied
-/// only if they are not contiguous).
-fn with_values<R>(tensor: &FlexTensor, f: impl FnOnce([usize; 4], &[f32]) -> R) -> R {
+/// The operator's name in messages.
+const OP: &str = "max_pool_2x2";
+
+/// The dimensions of a rank-4 flex tensor.
+fn dims(tensor: &FlexTensor) -> [usize; 4] {
     let shape = tensor.layout().shape();
-    assert_eq!(shape.num_dims(), 4, "max_pool_2x2 expects [N, C, H, W]");
-    let dims = [shape[0], shape[1], shape[2], shape[3]];
-    let contiguous;
-    let tensor = if tensor.is_contiguous() {
-        tensor
-    } else {
-        contiguous = tensor.to_contiguous();
-        &contiguous
-    };
-    match tensor.as_slice::<f32>() {
-        Some(values) => f(dims, values),
-        None => panic!("max_pool_2x2 trains in f32, got {:?}", tensor.dtype()),
-    }
+    assert_eq!(shape.num_dims(), 4, "{OP} expects [N, C, H, W]");
+    [shape[0], shape[1], shape[2], shape[3]]
 }
 
 /// Where, in a plane of width `w`, the maximum of the window at output `(y, x)` is.
@@ -87,7 +80,8 @@ fn backward([n, c, h, w]: [usize; 4], values: &[f32], output_grad: &[f32]) -> Ve
 
 impl MaxPool2x2Backend for Flex {
     fn max_pool_2x2(input: FlexTensor) -> FlexTensor {
-        let ([n, c, h, w], out) = with_values(&input, |dims, values| (dims, forward(dims, values)));
+        let [n, c, h, w] = dims(&input);
+        let out = with_values(&input, OP, |values| forward([n, c, h, w], values));
         FlexTensor::from_data(TensorData::new(out, [n, c, h / 2, w / 2]))
     }
 }
@@ -112,8 +106,9 @@ impl<C: CheckpointStrategy> MaxPool2x2Backend for Autodiff<Flex, C> {
                 let Some(node) = input_node else {
                     return;
                 };
-                let (dims, grad) = with_values(&ops.state, |dims, values| {
-                    with_values(&output_grad, |_, dy| (dims, backward(dims, values, dy)))
+                let dims = dims(&ops.state);
+                let grad = with_values(&ops.state, OP, |values| {
+                    with_values(&output_grad, OP, |dy| backward(dims, values, dy))
                 });
                 grads.register::<Flex>(node.id, FlexTensor::from_data(TensorData::new(grad, dims)));
             }

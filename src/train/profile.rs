@@ -195,6 +195,20 @@ pub fn profile_training_step(
     })
 }
 
+/// Medians of the forward and backward times `run` measures, over 10 runs after 2 warm-up
+/// runs.
+fn forward_backward_medians(mut run: impl FnMut() -> Result<(f64, f64)>) -> Result<(f64, f64)> {
+    let (mut forward, mut backward) = (Vec::new(), Vec::new());
+    for index in 0..12 {
+        let (forward_ms, backward_ms) = run()?;
+        if index >= 2 {
+            forward.push(forward_ms);
+            backward.push(backward_ms);
+        }
+    }
+    Ok((median(forward), median(backward)))
+}
+
 /// Each convolution of the network alone on a random batch: its forward, then its backward
 /// (of the output's sum), medians of 10 runs after 2 warm-up runs.
 fn profile_convolutions(config: &TrainConfig, batch: usize, device: &Device) -> Result<Vec<Part>> {
@@ -225,8 +239,7 @@ fn profile_convolutions(config: &TrainConfig, batch: usize, device: &Device) -> 
             &train_device,
         )
         .require_grad();
-        let (mut forward, mut backward) = (Vec::new(), Vec::new());
-        for run in 0..12 {
+        let (forward, backward) = forward_backward_medians(|| {
             let start = Instant::now();
             let output = conv.forward(input.clone());
             sync(&train_device)?;
@@ -234,26 +247,22 @@ fn profile_convolutions(config: &TrainConfig, batch: usize, device: &Device) -> 
             let start = Instant::now();
             let _gradients = output.sum().backward();
             sync(&train_device)?;
-            let backward_ms = since(start);
-            if run >= 2 {
-                forward.push(forward_ms);
-                backward.push(backward_ms);
-            }
-        }
+            Ok((forward_ms, since(start)))
+        })?;
         let name = format!(
             "conv {}x{} {}->{} on {side}x{side}",
             kernel, kernel, shaped.in_channels, out
         );
         parts.push(Part {
             name: format!("{name}: forward"),
-            ms: median(forward),
+            ms: forward,
         });
         parts.push(Part {
             name: format!("{name}: backward"),
-            ms: median(backward),
+            ms: backward,
         });
-        // The same convolution as im2col and matrix products of our own (not used for
-        // training; see `gemm_conv`), on the same sizes.
+        // The same convolution as im2col and matrix products of our own (what `--conv gemm`
+        // trains with; see `gemm_conv`), on the same sizes.
         let shape = gemm_conv::ConvShape {
             batch,
             in_channels: shaped.in_channels,
@@ -268,27 +277,21 @@ fn profile_convolutions(config: &TrainConfig, batch: usize, device: &Device) -> 
         let weight: Vec<f32> = (0..out * shaped.in_channels * kernel * kernel)
             .map(|i| ((i * 13 % 29) as f32 - 14.0) / 140.0)
             .collect();
-        let (mut forward, mut backward) = (Vec::new(), Vec::new());
-        for run in 0..12 {
+        let (forward, backward) = forward_backward_medians(|| {
             let start = Instant::now();
             let output = gemm_conv::forward(&shape, &input, &weight);
             let forward_ms = since(start);
             let start = Instant::now();
-            let gradients = gemm_conv::backward(&shape, &input, &weight, &output, true);
-            let backward_ms = since(start);
-            drop(gradients);
-            if run >= 2 {
-                forward.push(forward_ms);
-                backward.push(backward_ms);
-            }
-        }
+            let _gradients = gemm_conv::backward(&shape, &input, &weight, &output, true);
+            Ok((forward_ms, since(start)))
+        })?;
         parts.push(Part {
             name: format!("{name}: im2col + gemm forward"),
-            ms: median(forward),
+            ms: forward,
         });
         parts.push(Part {
             name: format!("{name}: im2col + gemm backward"),
-            ms: median(backward),
+            ms: backward,
         });
         side = shaped.out_side;
     }
