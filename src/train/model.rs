@@ -308,8 +308,9 @@ pub struct Network {
     /// How maps become a vector.
     #[module(skip)]
     pub head: Head,
-    /// Whether the convolutions run as [`super::gemm_conv::conv2d`] and the poolings as
-    /// [`super::max_pool::max_pool_2x2`] (flex only; see
+    /// Whether the convolutions run as [`super::gemm_conv::conv2d`], the poolings as
+    /// [`super::max_pool::max_pool_2x2`] and batch norm with ReLU in training as
+    /// [`super::batch_norm::batch_norm_relu_train`] (flex only; see
     /// [`super::config::TrainConfig::gemm_conv`]) instead of burn's.
     #[module(skip)]
     pub gemm_conv: bool,
@@ -382,17 +383,26 @@ impl Network {
                         block.conv.forward(x)
                     };
                     observe(Operation::Conv);
-                    let y = match &block.norm {
-                        Some(norm) => {
-                            let y = norm.forward(y);
+                    match &block.norm {
+                        Some(norm) if self.gemm_conv && trains(norm, &y) => {
+                            let y = batch_norm_relu(norm, y);
                             observe(Operation::BatchNorm);
                             y
                         }
-                        None => y,
-                    };
-                    let y = relu(y);
-                    observe(Operation::Relu);
-                    y
+                        norm => {
+                            let y = match norm {
+                                Some(norm) => {
+                                    let y = norm.forward(y);
+                                    observe(Operation::BatchNorm);
+                                    y
+                                }
+                                None => y,
+                            };
+                            let y = relu(y);
+                            observe(Operation::Relu);
+                            y
+                        }
+                    }
                 }
                 FeatureLayer::Pool(pool) => {
                     let y = if self.gemm_conv {
@@ -421,6 +431,36 @@ impl Network {
         }
         x
     }
+}
+
+/// Whether `norm` normalizes `input` with the batch's statistics (and updates its running
+/// ones), as burn's [`BatchNorm::forward`] decides.
+fn trains(norm: &BatchNorm, input: &Tensor<4>) -> bool {
+    input.device().is_autodiff() && norm.training.is_enabled()
+}
+
+/// `relu(norm.forward(input))` in training mode through [`super::batch_norm`]'s operator,
+/// with the running statistics updated as burn's [`BatchNorm`] updates them.
+fn batch_norm_relu(norm: &BatchNorm, input: Tensor<4>) -> Tensor<4> {
+    let device = input.device();
+    let step = super::batch_norm::batch_norm_relu_train(
+        input,
+        norm.gamma.val(),
+        norm.beta.val(),
+        norm.epsilon,
+    );
+    let blend = |running: Tensor<1>, batch: Tensor<1>| {
+        running
+            .to_device(&device)
+            .mul_scalar(1.0 - norm.momentum)
+            .add(batch.mul_scalar(norm.momentum))
+            .detach()
+    };
+    norm.running_mean
+        .update(blend(norm.running_mean.value_sync(), step.mean));
+    norm.running_var
+        .update(blend(norm.running_var.value_sync(), step.variance));
+    step.output
 }
 
 /// The kinds of operation a [`Network`]'s forward pass is made of (what the profiler times).
