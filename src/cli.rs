@@ -85,9 +85,9 @@ struct ProfileArgs {
     /// Where to train: cpu (burn flex), gpu (burn wgpu), cuda, ndarray.
     #[arg(long, value_enum, default_value = "cpu")]
     device: DeviceChoice,
-    /// Who computes the convolutions and poolings on the CPU: burn (flex's) or gemm (this
-    /// crate's).
-    #[arg(long, value_enum, default_value = "burn")]
+    /// Who computes the convolutions, poolings and batch norms on the CPU: gemm (this
+    /// crate's) or burn (flex's).
+    #[arg(long, value_enum, default_value = "gemm")]
     conv: ConvImpl,
 }
 
@@ -137,7 +137,7 @@ struct TrainArgs {
     /// Optimizer.
     #[arg(long, value_enum, default_value = "adam")]
     optimizer: OptimizerKind,
-    /// Peak learning rate [default: 0.004 for Adam, 0.05 for SGD].
+    /// Peak learning rate [default: 0.002 for Adam, 0.05 for SGD].
     #[arg(long)]
     lr: Option<f64>,
     /// Momentum (SGD only).
@@ -149,10 +149,10 @@ struct TrainArgs {
     /// Learning-rate schedule.
     #[arg(long, value_enum, default_value = "one-cycle")]
     schedule: Schedule,
-    /// Who computes the convolutions (and 2x2 max poolings) when training on the CPU: burn
-    /// (flex's) or gemm (this crate's: im2col and matrix products, ~0.7 of flex's time for an
-    /// epoch; README, "Training").
-    #[arg(long, value_enum, default_value = "burn")]
+    /// Who computes the convolutions, 2x2 max poolings and batch norms when training on the
+    /// CPU: gemm (this crate's: im2col and matrix products, a step in ~0.45 of flex's time;
+    /// README, "Training") or burn (flex's).
+    #[arg(long, value_enum, default_value = "gemm")]
     conv: ConvImpl,
     /// Train on the images as they are (no random rotation, scale, shear, shift).
     #[arg(long)]

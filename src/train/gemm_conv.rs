@@ -1,6 +1,6 @@
 //! A convolution's forward pass and both of its gradients as im2col and matrix products (the
 //! `gemm` crate, which flex itself multiplies with), one image per task on rayon's threads,
-//! and the same as a burn operator for training on the CPU (`train --conv gemm`).
+//! and the same as a burn operator for training on the CPU (`--conv gemm`, the default).
 //!
 //! flex runs burn's generic convolution backward: the input gradient as a transposed
 //! convolution, the weight gradient through transposes of whole activations. Here each

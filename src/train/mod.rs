@@ -4,7 +4,7 @@
 //! [`calibration`] (confidence and "not a digit" rules fitted after training),
 //! [`adaptation`] (the `adapt-eval` simulation of people correcting the page),
 //! [`evaluation`], [`style_set`] (the writing-style test set), [`profile`] (where a training
-//! step's time goes; [`gemm_conv`], [`max_pool`] and [`batch_norm`] are operators of our own for `--conv gemm`), [`plots`], [`card`] (the model card) and [`run`], which ties them into the
+//! step's time goes; [`gemm_conv`], [`max_pool`] and [`batch_norm`] are the training operators of our own, the default on the CPU), [`plots`], [`card`] (the model card) and [`run`], which ties them into the
 //! `train` command. Dependencies run one way: `config` and `model` depend on no other part.
 
 pub mod adaptation;
