@@ -374,24 +374,11 @@ mod tests {
     use burn::nn::PaddingConfig2d;
     use burn::tensor::{Device, Tensor, TensorData};
 
-    fn values(count: usize, seed: u32) -> Vec<f32> {
-        let mut state = seed;
-        (0..count)
-            .map(|_| {
-                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (state >> 8) as f32 / (1 << 23) as f32 - 1.0
-            })
-            .collect()
-    }
+    use crate::train::operator_tests::{read, values};
 
+    /// burn's convolution and ours agree this closely.
     fn close(ours: &[f32], theirs: &[f32], what: &str) {
-        assert_eq!(ours.len(), theirs.len(), "{what}");
-        for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
-            assert!(
-                (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
-                "{what} {i}: {a} vs {b}"
-            );
-        }
+        crate::train::operator_tests::close(ours, theirs, 1e-4, what);
     }
 
     /// As a burn operator: the same outputs and gradients as burn's convolution, through
@@ -414,7 +401,6 @@ mod tests {
                 device,
             )
         };
-        let read = |t: Tensor<4>| -> Vec<f32> { t.into_data().try_to_vec().unwrap() };
         let mut conv = Conv2dConfig::new([c, o], [kernel, kernel])
             .with_padding(PaddingConfig2d::Explicit(
                 padding, padding, padding, padding,
@@ -495,7 +481,6 @@ mod tests {
             let dy: Tensor<4> =
                 Tensor::from_data(TensorData::new(output_grad.clone(), y.dims()), &device);
             let grads = (y.clone() * dy).sum().backward();
-            let read = |t: Tensor<4>| -> Vec<f32> { t.into_data().try_to_vec().unwrap() };
             close(&output, &read(y), "output");
             close(
                 &weight_grad,

@@ -143,17 +143,17 @@ mod tests {
     use burn::nn::pool::MaxPool2dConfig;
     use burn::tensor::Device;
 
+    use crate::train::operator_tests::{read, values};
+
     /// The same outputs and input gradient as burn's max pooling (odd sizes, distinct values so
     /// that no window has a tie), through autodiff and without it.
     #[test]
     fn matches_burns_max_pooling() {
         let (n, c, h, w) = (2, 3, 7, 6);
-        let mut state = 11u32;
-        let values: Vec<f32> = (0..n * c * h * w)
-            .map(|i| {
-                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (state >> 8) as f32 / (1 << 23) as f32 - 1.0 + i as f32 * 1e-6
-            })
+        let values: Vec<f32> = values(n * c * h * w, 11)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + i as f32 * 1e-6)
             .collect();
         let device = Device::flex().autodiff();
         let x = || -> Tensor<4> {
@@ -173,7 +173,6 @@ mod tests {
             ),
             &device,
         );
-        let read = |t: Tensor<4>| -> Vec<f32> { t.into_data().try_to_vec().unwrap() };
         let our_grads = (ours.clone() * weights.clone()).sum().backward();
         let their_grads = (theirs.clone() * weights).sum().backward();
         assert_eq!(read(ours), read(theirs));

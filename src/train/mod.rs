@@ -21,6 +21,8 @@ pub mod gemm_conv;
 pub mod max_pool;
 pub mod model;
 pub mod number_tuning;
+#[cfg(test)]
+mod operator_tests;
 pub mod plots;
 pub mod profile;
 pub mod run;

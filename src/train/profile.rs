@@ -195,9 +195,12 @@ pub fn profile_training_step(
     })
 }
 
-/// Medians of the forward and backward times `run` measures, over 10 runs after 2 warm-up
-/// runs.
-fn forward_backward_medians(mut run: impl FnMut() -> Result<(f64, f64)>) -> Result<(f64, f64)> {
+/// The parts `{label} forward` and `{label} backward`: medians of the forward and backward
+/// times `run` measures, over 10 runs after 2 warm-up runs.
+fn forward_and_backward(
+    label: &str,
+    mut run: impl FnMut() -> Result<(f64, f64)>,
+) -> Result<[Part; 2]> {
     let (mut forward, mut backward) = (Vec::new(), Vec::new());
     for index in 0..12 {
         let (forward_ms, backward_ms) = run()?;
@@ -206,7 +209,16 @@ fn forward_backward_medians(mut run: impl FnMut() -> Result<(f64, f64)>) -> Resu
             backward.push(backward_ms);
         }
     }
-    Ok((median(forward), median(backward)))
+    Ok([
+        Part {
+            name: format!("{label} forward"),
+            ms: median(forward),
+        },
+        Part {
+            name: format!("{label} backward"),
+            ms: median(backward),
+        },
+    ])
 }
 
 /// Each convolution of the network alone on a random batch: its forward, then its backward
@@ -239,7 +251,11 @@ fn profile_convolutions(config: &TrainConfig, batch: usize, device: &Device) -> 
             &train_device,
         )
         .require_grad();
-        let (forward, backward) = forward_backward_medians(|| {
+        let name = format!(
+            "conv {}x{} {}->{} on {side}x{side}",
+            kernel, kernel, shaped.in_channels, out
+        );
+        parts.extend(forward_and_backward(&format!("{name}:"), || {
             let start = Instant::now();
             let output = conv.forward(input.clone());
             sync(&train_device)?;
@@ -248,19 +264,7 @@ fn profile_convolutions(config: &TrainConfig, batch: usize, device: &Device) -> 
             let _gradients = output.sum().backward();
             sync(&train_device)?;
             Ok((forward_ms, since(start)))
-        })?;
-        let name = format!(
-            "conv {}x{} {}->{} on {side}x{side}",
-            kernel, kernel, shaped.in_channels, out
-        );
-        parts.push(Part {
-            name: format!("{name}: forward"),
-            ms: forward,
-        });
-        parts.push(Part {
-            name: format!("{name}: backward"),
-            ms: backward,
-        });
+        })?);
         // The same convolution as im2col and matrix products of our own (what `--conv gemm`
         // trains with; see `gemm_conv`), on the same sizes.
         let shape = gemm_conv::ConvShape {
@@ -277,22 +281,17 @@ fn profile_convolutions(config: &TrainConfig, batch: usize, device: &Device) -> 
         let weight: Vec<f32> = (0..out * shaped.in_channels * kernel * kernel)
             .map(|i| ((i * 13 % 29) as f32 - 14.0) / 140.0)
             .collect();
-        let (forward, backward) = forward_backward_medians(|| {
-            let start = Instant::now();
-            let output = gemm_conv::forward(&shape, &input, &weight);
-            let forward_ms = since(start);
-            let start = Instant::now();
-            let _gradients = gemm_conv::backward(&shape, &input, &weight, &output, true);
-            Ok((forward_ms, since(start)))
-        })?;
-        parts.push(Part {
-            name: format!("{name}: im2col + gemm forward"),
-            ms: forward,
-        });
-        parts.push(Part {
-            name: format!("{name}: im2col + gemm backward"),
-            ms: backward,
-        });
+        parts.extend(forward_and_backward(
+            &format!("{name}: im2col + gemm"),
+            || {
+                let start = Instant::now();
+                let output = gemm_conv::forward(&shape, &input, &weight);
+                let forward_ms = since(start);
+                let start = Instant::now();
+                let _gradients = gemm_conv::backward(&shape, &input, &weight, &output, true);
+                Ok((forward_ms, since(start)))
+            },
+        )?);
         side = shaped.out_side;
     }
     Ok(parts)
