@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The seed's Keras CNN on TensorFlow, timed the way `digitpad train` times itself.
 
-The yardstick of issue 13: `.ci/bench` runs it beside `digitpad train --arch quick` on the
+The trainer's speed yardstick (docs/performance.md, "Budgets"): `.ci/bench` runs it beside `digitpad train --arch quick` on the
 same machine, in the same run, when TensorFlow is installed (it is not part of the tests and
 never installed by them: `pip install tensorflow-cpu`). The model is the seed's: conv 32,
 max pool, conv 64, max pool, conv 64, dense 64, dense 10 (93,322 parameters), Adam at

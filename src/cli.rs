@@ -1,5 +1,5 @@
 //! The native command line: `train`, `eval`, `predict`, `export`, `calibrate`, `adapt-eval`,
-//! `bench`.
+//! `bench`, `profile`, `tune-grouping`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,11 +14,13 @@ use crate::files::write_atomically;
 use crate::preprocess::GrayImage;
 use crate::train::augment::Augmentation;
 use crate::train::checkpoint;
+use crate::train::config::PenRecipe;
 use crate::train::config::{ConvImpl, OptimizerKind, Schedule, TrainConfig};
 use crate::train::data::{self, Dataset, Split};
 use crate::train::device::DeviceChoice;
 use crate::train::evaluation::{evaluate_onnx, EvalFile};
 use crate::train::model::Architecture;
+use crate::train::pen_data::{self, PenData, Role};
 use crate::train::run::{self, RunOptions};
 use crate::train::styles::StyleRates;
 use crate::trust::Verdict;
@@ -35,7 +37,8 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Train a network, export it to ONNX (checked under tract), evaluate it and write the
-    /// model folder. With no flags, reproduces the shipped model in `model/`.
+    /// model folder (target/models/ARCH-DATASET). With no flags, the shipped recipe; `--out
+    /// model` replaces the shipped model (docs/trainer.md, "Shipping a model").
     Train(TrainArgs),
     /// Evaluate an ONNX model on the test set: accuracy, per-class precision/recall/F1,
     /// macro F1, confusion matrix, one-vs-rest ROC-AUC.
@@ -93,8 +96,13 @@ struct ProfileArgs {
 
 #[derive(Args, Debug)]
 struct TuneGroupingArgs {
-    /// Folder of `<nn>-<number>.strokes` files.
-    dir: PathBuf,
+    /// Folder of `<nn>-<number>.strokes` files (none: numbers composed from real pen digits
+    /// only, see --pen-data).
+    dir: Option<PathBuf>,
+    /// Also compose numbers from the real pen digits of the tuning writers in this folder
+    /// (UNIPEN JSON lines; 12 numbers of 2-5 digits per writer).
+    #[arg(long, value_name = "DIR")]
+    pen_data: Option<PathBuf>,
     /// The ONNX model.
     #[arg(long, default_value = "model/digitnet.onnx")]
     model: PathBuf,
@@ -121,44 +129,64 @@ struct DataArgs {
     data_dir: Option<PathBuf>,
 }
 
+/// Where real pen writing is read from.
+#[derive(Args, Debug, Clone)]
+struct PenArgs {
+    /// Folder of real pen writing in UNIPEN's JSON-lines form (digits.jsonl, letters.jsonl).
+    /// Else $PEN_DATA_DIR, else ../shared/unipen when it exists.
+    #[arg(long, value_name = "DIR")]
+    pen_data: Option<PathBuf>,
+}
+
 #[derive(Args, Debug)]
 struct TrainArgs {
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    pen: PenArgs,
+    /// Learn from the data set's images alone, without real pen writing.
+    #[arg(long)]
+    no_pen_data: bool,
+    /// Renderings of each training writer's pen digit (as written, then varied).
+    #[arg(long, value_name = "N", default_value_t = PenRecipe::SHIPPED.digit_copies)]
+    pen_copies: usize,
+    /// Weight of a pen letter's uniform target (0: letters are not used).
+    #[arg(long, value_name = "W", default_value_t = PenRecipe::SHIPPED.letter_weight)]
+    letter_weight: f32,
     /// Network to train.
-    #[arg(long = "arch", value_enum, default_value = "digitnet")]
+    #[arg(long = "arch", value_enum, default_value_t = DEFAULTS.architecture)]
     architecture: Architecture,
     /// Passes over the training set.
-    #[arg(long, default_value_t = TrainConfig::default().epochs)]
+    #[arg(long, default_value_t = DEFAULTS.epochs)]
     epochs: usize,
     /// Images per optimizer step.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = DEFAULTS.batch_size)]
     batch_size: usize,
     /// Optimizer.
-    #[arg(long, value_enum, default_value = "adam")]
+    #[arg(long, value_enum, default_value_t = DEFAULTS.optimizer)]
     optimizer: OptimizerKind,
     /// Peak learning rate [default: 0.002 for Adam, 0.05 for SGD].
     #[arg(long)]
     lr: Option<f64>,
     /// Momentum (SGD only).
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = DEFAULTS.momentum)]
     momentum: f64,
     /// L2 weight decay.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = DEFAULTS.weight_decay)]
     weight_decay: f64,
     /// Learning-rate schedule.
-    #[arg(long, value_enum, default_value = "one-cycle")]
+    #[arg(long, value_enum, default_value_t = DEFAULTS.schedule)]
     schedule: Schedule,
     /// Who computes the convolutions, 2x2 max poolings and batch norms when training on the
     /// CPU: gemm (this crate's: im2col and matrix products, a step in ~0.45 of flex's time;
-    /// README, "Training") or burn (flex's).
-    #[arg(long, value_enum, default_value = "gemm")]
+    /// docs/decisions/training-operators.md) or burn (flex's).
+    #[arg(long, value_enum, default_value_t = DEFAULTS.conv)]
     conv: ConvImpl,
     /// Train on the images as they are (no random rotation, scale, shear, shift).
     #[arg(long)]
     no_augment: bool,
     /// Elastic distortion strength in pixels (0 = off).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = Augmentation::default().elastic_alpha)]
     elastic: f32,
     /// Share of training zeros given a slash through the loop (0 = off).
     #[arg(long, value_name = "RATE", default_value_t = StyleRates::SHIPPED.slashed_zero)]
@@ -190,18 +218,19 @@ struct TrainArgs {
     #[arg(long, value_name = "RATE", default_value_t = StyleRates::SHIPPED.flagged_one)]
     flagged_one: f32,
     /// Seed for initialization, shuffling and augmentation.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = DEFAULTS.seed)]
     seed: u64,
     /// Fraction of the training set held out for validation (its last part).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = DEFAULTS.validation_split)]
     val_split: f64,
     /// Where to train: cpu (burn flex), gpu (burn wgpu), cuda, ndarray.
-    #[arg(long, value_enum, default_value = "cpu")]
+    #[arg(long, value_enum, default_value_t = DEFAULTS.device)]
     device: DeviceChoice,
     /// Train on only the first N training images (quick runs).
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
-    /// Model folder [default: model/ for digitnet on MNIST, else target/models/ARCH-DATASET].
+    /// Model folder [default: target/models/ARCH-DATASET]. The shipped model is replaced only
+    /// when this names `model` (see docs/trainer.md, "Shipping a model").
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Checkpoint folder [default: target/checkpoints/ARCH-DATASET].
@@ -218,6 +247,8 @@ struct EvalArgs {
     model: PathBuf,
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    pen: PenArgs,
     /// Also write the report as JSON to this file ("-" for stdout only).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -256,6 +287,8 @@ struct ExportArgs {
     checkpoint: PathBuf,
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    pen: PenArgs,
     /// Model folder to write.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -268,6 +301,8 @@ struct CalibrateArgs {
     model: PathBuf,
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    pen: PenArgs,
     /// Fraction of the training set held out for validation (its last part), as in training.
     #[arg(long, default_value_t = 0.1)]
     val_split: f64,
@@ -285,6 +320,12 @@ struct AdaptEvalArgs {
     /// Folder of writers: one folder per writer, drawings named `<n>-<digit>.strokes`.
     #[arg(long, value_name = "DIR", default_value = "tests/fixtures/writers")]
     writers: PathBuf,
+    /// Simulate the real writers of this pen-data folder (UNIPEN JSON lines) instead.
+    #[arg(long, value_name = "DIR")]
+    pen_data: Option<PathBuf>,
+    /// Which of the pen data's writers (docs/trainer.md, "The writer-disjoint split").
+    #[arg(long, value_enum, default_value = "tuning")]
+    pen_role: PenRole,
     /// Corrections per corrected digit to simulate.
     #[arg(long, value_delimiter = ',', default_value = "1,3,5")]
     k: Vec<usize>,
@@ -294,6 +335,16 @@ struct AdaptEvalArgs {
     /// Also write every row as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum PenRole {
+    /// Writers kept out of training for fitting the reading rules.
+    Tuning,
+    /// The validation contributors' writers.
+    Validation,
+    /// The training writers (the model learnt from their digits).
+    Train,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -328,6 +379,10 @@ struct FixtureArgs {
     #[arg(long, default_value = "tests/fixtures")]
     out: PathBuf,
 }
+
+/// The training defaults every `train` flag shows and falls back to: one source, the
+/// shipped recipe ([`TrainConfig::default`]).
+static DEFAULTS: std::sync::LazyLock<TrainConfig> = std::sync::LazyLock::new(TrainConfig::default);
 
 /// Parses the command line and runs the command.
 pub fn main() -> Result<()> {
@@ -374,7 +429,22 @@ fn profile(args: ProfileArgs) -> Result<()> {
 fn tune_grouping(args: TuneGroupingArgs) -> Result<()> {
     use crate::train::number_tuning::{load_numbers, score, search};
     let classifier = Classifier::from_onnx(&read_model(&args.model)?, 32)?;
-    let numbers = load_numbers(&args.dir, &classifier)?;
+    let mut numbers = match &args.dir {
+        Some(dir) => load_numbers(dir, &classifier)?,
+        None => Vec::new(),
+    };
+    if let Some(dir) = &args.pen_data {
+        let tuning = PenData::load(dir)?.with_role(Role::Tuning);
+        numbers.extend(crate::train::number_tuning::compose_real_numbers(
+            &tuning.digits,
+            run::NUMBERS_PER_WRITER,
+            0x7E57,
+            &classifier,
+        )?);
+    }
+    if numbers.is_empty() {
+        bail!("nothing to tune on: name a folder of numbers, --pen-data DIR, or both");
+    }
     let (right, wrong) = score(&numbers, &crate::number::Weights::DEFAULT);
     println!(
         "current weights: {right}/{} numbers read right ({:.1}%)",
@@ -443,16 +513,16 @@ fn train(args: TrainArgs) -> Result<()> {
         validation_split: args.val_split,
         device: args.device,
         limit: args.limit,
+        pen: (!args.no_pen_data).then_some(PenRecipe {
+            digit_copies: args.pen_copies.max(1),
+            letter_weight: args.letter_weight.max(0.0),
+            ..PenRecipe::SHIPPED
+        }),
     };
     let run_name = format!("{}-{}", config.architecture.name(), config.dataset.name());
-    let shipped = config.architecture == Architecture::Digitnet && config.dataset == Dataset::Mnist;
-    let out_dir = args.out.unwrap_or_else(|| {
-        if shipped {
-            PathBuf::from("model")
-        } else {
-            Path::new("target").join("models").join(&run_name)
-        }
-    });
+    let out_dir = args
+        .out
+        .unwrap_or_else(|| Path::new("target").join("models").join(&run_name));
     let checkpoint_dir = args
         .checkpoint_dir
         .unwrap_or_else(|| Path::new("target").join("checkpoints").join(&run_name));
@@ -460,6 +530,7 @@ fn train(args: TrainArgs) -> Result<()> {
         &config,
         &RunOptions {
             data_dir: args.data.data_dir,
+            pen_dir: args.pen.pen_data,
             out_dir,
             checkpoint_dir,
             resume: args.resume,
@@ -508,7 +579,7 @@ fn eval(args: EvalArgs) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let start = Instant::now();
-    let (eval, predictions) = evaluate_onnx(
+    let (mut eval, predictions) = evaluate_onnx(
         &bytes,
         &name,
         args.data.dataset,
@@ -516,6 +587,9 @@ fn eval(args: EvalArgs) -> Result<()> {
         args.styles.as_deref(),
     )
     .with_context(|| format!("evaluating {}", args.model.display()))?;
+    if let Some(dir) = pen_data::locate(args.pen.pen_data.as_deref()) {
+        eval.pen = Some(run::validation_pen_report(&bytes, &PenData::load(&dir)?)?);
+    }
     eprintln!(
         "{} on {} {} test images in {:.2} s",
         args.model.display(),
@@ -743,15 +817,18 @@ fn export(args: ExportArgs) -> Result<()> {
     })?;
     let device = state.config.device.device()?;
     let network = checkpoint::load_network(&args.checkpoint, &state, &device)?;
-    let data = run::load_data(&state.config, args.data.data_dir.as_deref())?;
+    let pen = run::load_pen_data(&state.config, args.pen.pen_data.as_deref())?;
+    let data = run::load_data(&state.config, args.data.data_dir.as_deref(), pen.as_ref())?;
     run::finish_model(
         &network,
         &state.config,
         &state.history,
         (&data.validation, &data.test),
+        pen.as_ref(),
         &device,
         &RunOptions {
             data_dir: args.data.data_dir,
+            pen_dir: args.pen.pen_data,
             out_dir: args.out,
             checkpoint_dir: args.checkpoint.clone(),
             resume: false,
@@ -785,7 +862,25 @@ fn calibrate(args: CalibrateArgs) -> Result<()> {
         }
         sets
     };
-    let (calibrated, mut report) = calibrate_model(&bytes, &validation, &test, &drawings)
+    let pen = match pen_data::locate(args.pen.pen_data.as_deref()) {
+        Some(dir) => Some(PenData::load(&dir)?),
+        None => None,
+    };
+    let tuning = pen.as_ref().map(|p| {
+        let t = p.with_role(Role::Tuning);
+        (
+            run::render_samples(&t.digits),
+            run::render_samples(&t.letters),
+        )
+    });
+    let real = tuning
+        .as_ref()
+        .map(|(digits, letters)| calibration::RealWriting { digits, letters });
+    let mut drawings = drawings;
+    if let Some(pen) = &pen {
+        drawings.extend(run::validation_drawings(pen));
+    }
+    let (calibrated, mut report) = calibrate_model(&bytes, &validation, real, &test, &drawings)
         .with_context(|| format!("calibrating {}", args.model.display()))?;
     let out = args.model.parent().unwrap_or(Path::new("."));
     if report.weights.converted == 0 {
@@ -803,7 +898,10 @@ fn calibrate(args: CalibrateArgs) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let (eval, _) = evaluate_onnx(&calibrated, &name, args.data.dataset, &test, None)?;
+    let (mut eval, _) = evaluate_onnx(&calibrated, &name, args.data.dataset, &test, None)?;
+    if let Some(pen) = &pen {
+        eval.pen = Some(run::validation_pen_report(&calibrated, pen)?);
+    }
     write_atomically(&args.model, &calibrated)?;
     write_atomically(
         &out.join("metrics.json"),
@@ -836,7 +934,18 @@ fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
             args.model.display()
         );
     }
-    let writers = load_writers(&args.writers, &classifier)?;
+    let writers = match &args.pen_data {
+        Some(dir) => {
+            let role = match args.pen_role {
+                PenRole::Tuning => Role::Tuning,
+                PenRole::Validation => Role::Validation,
+                PenRole::Train => Role::Train,
+            };
+            let pen = PenData::load(dir)?.with_role(role);
+            crate::train::adaptation::pen_writers(&pen.digits, &classifier)?
+        }
+        None => load_writers(&args.writers, &classifier)?,
+    };
     let policy = match args.policy {
         AdaptPolicy::MisreadDigits => Policy::MisreadDigits,
         AdaptPolicy::EveryDigit => Policy::EveryDigit,

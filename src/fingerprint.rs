@@ -10,7 +10,7 @@ pub fn fnv1a_hex(bytes: &[u8]) -> String {
 ///
 /// Never inlined: the page checks the model's 141 kB with it while loading, and the browser
 /// recompiles (optimizes) a function that has run that long; the loop is kept out of the
-/// large function that loads the model, whose recompiling cost the start-up (README, "The
+/// large function that loads the model, whose recompiling cost the start-up (docs/performance.md, "The
 /// page").
 #[inline(never)]
 pub fn fnv1a(bytes: &[u8]) -> u64 {

@@ -16,7 +16,7 @@
 //! corrected takes that correction; and a wrong or odd example only sways drawings very like
 //! itself. Examples are stored as images, not features, so that a new model recomputes them
 //! instead of misreading them. The parameters were chosen by `digitpad adapt-eval` on a
-//! separately generated set of writers (see the README).
+//! separately generated set of writers (docs/trust-and-personal.md, "Personal examples").
 
 use crate::digit::{DigitImage, CLASSES, PIXELS};
 use crate::scores::argmax;

@@ -134,6 +134,8 @@ fn tiny_run_with(
         train: train_set.clone(),
         validation: LabeledImages::default(),
         test: LabeledImages::default(),
+        first_pen_image: usize::MAX,
+        pen_validation: LabeledImages::default(),
     };
     // The loss of the untrained network: same seed, same initialization.
     let train_device = device.clone().autodiff();
@@ -217,6 +219,8 @@ fn a_run_stopped_after_one_epoch_and_resumed_equals_an_uninterrupted_run() {
         train: set.select(&(0..200).collect::<Vec<_>>()),
         validation: set.select(&(300..350).collect::<Vec<_>>()),
         test: set.select(&(200..300).collect::<Vec<_>>()),
+        first_pen_image: usize::MAX,
+        pen_validation: LabeledImages::default(),
     };
     let two_epochs = TrainConfig {
         architecture: Architecture::Mlp,
@@ -292,6 +296,8 @@ fn an_interrupted_run_stops_and_keeps_no_partial_epoch() {
         train: set.select(&(0..100).collect::<Vec<_>>()),
         validation: LabeledImages::default(),
         test: LabeledImages::default(),
+        first_pen_image: usize::MAX,
+        pen_validation: LabeledImages::default(),
     };
     let config = TrainConfig {
         architecture: Architecture::Mlp,

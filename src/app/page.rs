@@ -357,7 +357,7 @@ fn answer_text(shown: Option<&Shown>) -> (String, String) {
 ///
 /// A function of its own, never inlined into the page's loading task: the browser recompiles
 /// (optimizes) a function that has run long, in the background but on the same cores, and
-/// with this work inlined the whole (large) task was recompiled during start-up (README, "The
+/// with this work inlined the whole (large) task was recompiled during start-up (docs/performance.md, "The
 /// page").
 #[inline(never)]
 fn load_classifier(bytes: &[u8]) -> Result<Classifier, String> {

@@ -56,7 +56,7 @@ pub fn inline_half_weights(model: &mut ModelProto) -> usize {
 /// wasm is fully optimized, where every call and adapter costs (measured). Never inlined:
 /// the browser recompiles (optimizes) a function that has run this long, and inlined, the loop
 /// made the large function that loads the model be recompiled during start-up, in 35-70 ms
-/// of background compiling beside the page's own work (README, "The page").
+/// of background compiling beside the page's own work (docs/performance.md, "The page").
 #[inline(never)]
 fn widen_f16_bytes(half: &[u8]) -> Vec<u8> {
     let mut wide = vec![0u8; half.len() * 2];

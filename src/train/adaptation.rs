@@ -73,6 +73,45 @@ pub fn load_writers(dir: &Path, classifier: &Classifier) -> Result<Vec<Writer>> 
     Ok(writers)
 }
 
+/// The writers of real pen digits `digits` (each writer's drawings of a digit numbered in
+/// the order they were written), rendered as the page renders them and classified.
+pub fn pen_writers(
+    digits: &[super::pen_data::PenSample],
+    classifier: &Classifier,
+) -> Result<Vec<Writer>> {
+    use super::pen_data::{render, PenLabel};
+    use std::collections::BTreeMap;
+    let mut by_writer: BTreeMap<&str, Vec<(usize, usize, crate::DigitImage)>> = BTreeMap::new();
+    for sample in digits {
+        let (PenLabel::Digit(digit), Some(image)) = (sample.label, render(sample)) else {
+            continue;
+        };
+        let drawings = by_writer.entry(&sample.writer).or_default();
+        let n = drawings
+            .iter()
+            .filter(|(_, d, _)| *d == usize::from(digit))
+            .count();
+        drawings.push((n, usize::from(digit), image));
+    }
+    let mut writers = Vec::new();
+    for (name, drawings) in by_writer {
+        let images: Vec<_> = drawings.iter().map(|(_, _, i)| i.clone()).collect();
+        let predictions = classifier.classify_batch(&images)?;
+        writers.push(Writer {
+            name: name.to_string(),
+            drawings: drawings
+                .into_iter()
+                .zip(predictions)
+                .map(|((n, d, _), p)| (n, d, p))
+                .collect(),
+        });
+    }
+    if writers.is_empty() {
+        bail!("no real pen digits to simulate writers with");
+    }
+    Ok(writers)
+}
+
 /// Which digits the simulated person corrects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -131,8 +170,13 @@ pub fn simulate(
                     .collect(),
                 params,
             );
-            // Measured on every drawing numbered k or later, the same set before and after.
+            // Measured on every drawing numbered k or later, the same set before and after; a
+            // writer with nothing left to measure at this k (a real writer who wrote each
+            // digit once or twice) has no row.
             let measured: Vec<_> = writer.drawings.iter().filter(|(n, _, _)| *n >= k).collect();
+            if measured.is_empty() {
+                continue;
+            }
             let before = measured.iter().filter(|(_, d, p)| p.digit() == *d).count();
             let after = measured
                 .iter()
@@ -218,7 +262,7 @@ pub fn table(rows: &[AdaptRow], ks: &[usize]) -> String {
     s
 }
 
-/// Whether the targets hold at `k` (3): writers below 90% before gain at least half
+/// Whether the adaptation targets hold at `k` (3): writers below 90% before gain at least half
 /// of what they lack, writers above 98% do not drop. Returns the failures, named.
 pub fn target_failures(rows: &[AdaptRow], k: usize) -> Vec<String> {
     rows.iter()

@@ -70,8 +70,9 @@ impl Augmentation {
         }
     }
 
-    /// `image` under a random affine map (and elastic field, when on).
-    fn distort(&self, image: &[f32; PIXELS], rng: &mut impl Rng) -> [f32; PIXELS] {
+    /// `image` under a random affine map (and elastic field, when on), without writing
+    /// styles (for drawings that are already real writing).
+    pub fn distort(&self, image: &[f32; PIXELS], rng: &mut impl Rng) -> [f32; PIXELS] {
         let mut uniform = |max: f32| {
             if max > 0.0 {
                 rng.random_range(-max..=max)

@@ -8,6 +8,7 @@ use super::augment::Augmentation;
 use super::data::Dataset;
 use super::device::DeviceChoice;
 use super::model::Architecture;
+use super::pen_data::StrokeJitter;
 
 /// Which optimizer updates the weights.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -55,7 +56,7 @@ pub enum Schedule {
 impl OptimizerKind {
     /// The peak learning rate used when none is given. For Adam, the shipped recipe's: of
     /// 0.006, 0.004, 0.003 and 0.002 under this crate's operators, 0.002 ended with the lowest
-    /// validation loss (README, "Training").
+    /// validation loss (docs/decisions/training-operators.md).
     pub fn default_learning_rate(self) -> f64 {
         match self {
             OptimizerKind::Adam => 0.002,
@@ -119,6 +120,36 @@ pub struct TrainConfig {
     pub device: DeviceChoice,
     /// Use only this many training images (for quick runs and tests).
     pub limit: Option<usize>,
+    /// Real pen writing learnt from beside the data set's images (`None`: the images only,
+    /// as every run before pen data was).
+    #[serde(default)]
+    pub pen: Option<PenRecipe>,
+}
+
+/// How a run learns from real pen writing ([`super::pen_data`]): the digits of the training
+/// writers, rendered by the page's recipe, join the training images; the letters of the
+/// training writers are shown as drawings that are no digit, with a uniform target over the
+/// ten classes ("outlier exposure", Hendrycks et al. 2019), so that the model's confidence
+/// drops on shapes that are not digits and the "not a digit" rule can tell them apart.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PenRecipe {
+    /// Renderings of each training digit (the first as written, the others varied by
+    /// `jitter`), made once before training; each is distorted again like the images.
+    pub digit_copies: usize,
+    /// How each training digit is varied for its extra renderings.
+    pub jitter: StrokeJitter,
+    /// Weight of a letter's uniform target against a digit's one-hot target (0: letters are
+    /// not used).
+    pub letter_weight: f32,
+}
+
+impl PenRecipe {
+    /// The shipped recipe's.
+    pub const SHIPPED: PenRecipe = PenRecipe {
+        digit_copies: 3,
+        jitter: StrokeJitter::SHIPPED,
+        letter_weight: 0.5,
+    };
 }
 
 impl Default for TrainConfig {
@@ -139,6 +170,7 @@ impl Default for TrainConfig {
             validation_split: 0.1,
             device: DeviceChoice::Cpu,
             limit: None,
+            pen: Some(PenRecipe::SHIPPED),
         }
     }
 }
@@ -177,6 +209,10 @@ pub struct EpochRecord {
     pub val_accuracy: Option<f64>,
     /// Test-set accuracy, when a test set was given.
     pub test_accuracy: Option<f64>,
+    /// Accuracy of the classifier alone on real pen digits of the validation writers, when
+    /// the run had pen data.
+    #[serde(default)]
+    pub pen_val_accuracy: Option<f64>,
     /// Training throughput (optimizer steps only, evaluation excluded).
     pub images_per_second: f64,
     /// Wall time of the epoch's training steps, in seconds.
@@ -262,6 +298,7 @@ mod tests {
             val_loss: Some(1e-300),
             val_accuracy: None,
             test_accuracy: Some(0.987_654_321_012_345_6),
+            pen_val_accuracy: Some(0.75),
             images_per_second: 9018.807008442776,
             train_seconds: std::f64::consts::PI,
             elapsed_seconds: 1.0 / 7.0,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "kebab-case")]
 pub enum DeviceChoice {
     /// burn's flex backend: pure-Rust CPU kernels, multi-threaded (the fastest CPU backend
-    /// measured on a 2-core machine; see README).
+    /// measured on a 2-core machine; see docs/decisions/training-operators.md).
     Cpu,
     /// burn's wgpu backend: Vulkan, Metal or DX12, whichever the machine offers (build with
     /// `--features wgpu`). Mesa's software Vulkan (llvmpipe) counts.

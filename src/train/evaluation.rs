@@ -32,6 +32,10 @@ pub struct EvalFile {
     /// repository's root, on MNIST models).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub styles: Option<StyleReport>,
+    /// Real pen writing of writers never trained or tuned on, read as the page reads it
+    /// (when pen data was given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pen: Option<super::pen_eval::PenReport>,
 }
 
 /// Evaluates ONNX `bytes` (named `model_name`) under tract on `set` (and, for MNIST models,
@@ -64,6 +68,7 @@ pub fn evaluate_onnx(
             (Dataset::Mnist, None) => repository_style_report(&classifier)?,
             _ => None,
         },
+        pen: None,
     };
     Ok((eval, classes))
 }

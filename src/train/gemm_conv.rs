@@ -8,7 +8,7 @@
 //! weight gradient is one product of the output gradient with the patches (made again from
 //! the input) and the input gradient one product of the weights with the output gradient,
 //! folded back onto the image (col2im). `digitpad profile` times this beside flex's
-//! convolution layer by layer (README, "Training"): about 0.6 of flex's time.
+//! convolution layer by layer (docs/decisions/training-operators.md): about 0.6 of flex's time.
 //!
 //! [`GemmConvBackend`] makes it a burn 0.22 backend extension for flex, with its own backward
 //! step; other backends keep burn's convolution. The weight gradient is summed over fixed

@@ -23,6 +23,8 @@ pub mod model;
 pub mod number_tuning;
 #[cfg(test)]
 mod operator_tests;
+pub mod pen_data;
+pub mod pen_eval;
 pub mod plots;
 pub mod profile;
 pub mod run;

@@ -11,6 +11,7 @@ use rand::{Rng, SeedableRng};
 use crate::classifier::Classifier;
 use crate::files::{read_strokes, stroke_files};
 use crate::number::{prepare_strokes, render, Prepared, Weights};
+use crate::strokes::Stroke;
 use crate::Prediction;
 
 /// A written number and its candidates' answers.
@@ -21,6 +22,48 @@ pub struct Written {
     pub number: String,
     prepared: Prepared,
     predictions: Vec<Prediction>,
+}
+
+impl Written {
+    /// `number` written as `strokes`, its candidates classified by `classifier`.
+    pub fn read(
+        name: String,
+        number: String,
+        strokes: &[Stroke],
+        classifier: &Classifier,
+    ) -> Result<Written> {
+        let prepared = prepare_strokes(strokes);
+        let images: Vec<_> = prepared
+            .strokes
+            .iter()
+            .map(|pieces| render(strokes, pieces).0)
+            .collect();
+        let predictions = classifier.classify_batch(&images)?;
+        Ok(Written {
+            name,
+            number,
+            prepared,
+            predictions,
+        })
+    }
+}
+
+/// Numbers composed from the real pen digits of each writer in `digits` (`per_writer` each,
+/// see [`super::pen_eval::compose_numbers`]), placed on the pad and classified.
+pub fn compose_real_numbers(
+    digits: &[super::pen_data::PenSample],
+    per_writer: usize,
+    seed: u64,
+    classifier: &Classifier,
+) -> Result<Vec<Written>> {
+    super::pen_eval::compose_numbers(digits, per_writer, seed)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (number, strokes))| {
+            let on_pad = super::pen_data::to_pad(&strokes, super::pen_eval::NUMBER_EXTENT);
+            Written::read(format!("real-{i:04}-{number}"), number, &on_pad, classifier)
+        })
+        .collect()
 }
 
 /// Reads every `<nn>-<number>.strokes` in `dir` and classifies its candidates.
@@ -44,20 +87,12 @@ pub fn load_numbers(dir: &Path, classifier: &Classifier) -> Result<Vec<Written>>
                     path.display()
                 )
             })?;
-        let strokes = read_strokes(&path)?;
-        let prepared = prepare_strokes(&strokes);
-        let images: Vec<_> = prepared
-            .strokes
-            .iter()
-            .map(|pieces| render(&strokes, pieces).0)
-            .collect();
-        let predictions = classifier.classify_batch(&images)?;
-        written.push(Written {
+        written.push(Written::read(
             name,
             number,
-            prepared,
-            predictions,
-        });
+            &read_strokes(&path)?,
+            classifier,
+        )?);
     }
     if written.is_empty() {
         bail!("{}: no .strokes files", dir.display());

@@ -142,6 +142,12 @@ pub fn accuracy_chart(history: &History) -> Result<String> {
             }),
             series(history, "validation", 100.0, |e| e.val_accuracy),
             series(history, "test", 100.0, |e| e.test_accuracy),
+            series(
+                history,
+                "real pen digits (validation writers)",
+                100.0,
+                |e| e.pen_val_accuracy,
+            ),
         ],
     )
 }
@@ -299,6 +305,7 @@ mod tests {
             val_loss: Some(0.5 / e as f64),
             val_accuracy: Some(acc),
             test_accuracy: Some(acc),
+            pen_val_accuracy: None,
             images_per_second: 1.0,
             train_seconds: 1.0,
             elapsed_seconds: e as f64,

@@ -11,17 +11,23 @@ use burn::tensor::Device;
 use super::calibration::{self, TrustReport};
 use super::card::model_card;
 use super::checkpoint;
+use super::config::PenRecipe;
 use super::config::{History, TrainConfig};
 use super::data::{self, Dataset, Split};
 use super::evaluation::evaluate_onnx;
 use super::model::Network;
+use super::pen_data::{self, render_copies, PenData, PenLabel, PenSample, Role};
+use super::pen_eval::{evaluate_pen, PenReport};
 use super::plots;
 use super::to_onnx::export_checked;
+use super::training::NOT_A_DIGIT_LABEL;
 use super::training::{self, predict_logits, CheckpointPlan, TrainData};
+use crate::classifier::Classifier;
 use crate::files::write_atomically;
 use crate::idx::LabeledImages;
 use crate::metrics::EvalReport;
 use crate::preprocess;
+use rand::SeedableRng;
 
 /// Draws `loss.svg`, `accuracy.svg` and `confusion.svg` into the model folder `out`.
 pub fn write_pictures(
@@ -73,6 +79,8 @@ pub struct Interrupted(pub String);
 pub struct RunOptions {
     /// Where the four data files are (else env / cache / download).
     pub data_dir: Option<PathBuf>,
+    /// Where the pen data is (else `$PEN_DATA_DIR`, else `../shared/unipen`).
+    pub pen_dir: Option<PathBuf>,
     /// Folder for the model, metrics, pictures and card.
     pub out_dir: PathBuf,
     /// Folder for checkpoints.
@@ -91,8 +99,71 @@ pub fn model_file_name(config: &TrainConfig) -> String {
     }
 }
 
-/// Loads the training and test data of a run (with the validation split and `--limit`).
-pub fn load_data(config: &TrainConfig, data_dir: Option<&Path>) -> Result<TrainData> {
+/// Finds and reads the pen data a run with `config.pen` needs; `None` for runs without.
+pub fn load_pen_data(config: &TrainConfig, pen_dir: Option<&Path>) -> Result<Option<PenData>> {
+    if config.pen.is_none() {
+        return Ok(None);
+    }
+    let dir = pen_data::locate(pen_dir).with_context(|| {
+        format!(
+            "this recipe learns from real pen writing ({} and {} in UNIPEN's JSON-lines \
+             format), and none was found: pass --pen-data DIR or set {}=DIR, or train on \
+             the images alone with --no-pen-data",
+            pen_data::DIGITS_FILE,
+            pen_data::LETTERS_FILE,
+            pen_data::PEN_DATA_ENV
+        )
+    })?;
+    let data = PenData::load(&dir)?;
+    eprintln!("pen data from {}: {}", dir.display(), data.summary());
+    Ok(Some(data))
+}
+
+/// Renders pen samples (each once, as written) as labelled images: digits with their digit,
+/// anything else with [`NOT_A_DIGIT_LABEL`].
+pub fn render_samples(samples: &[PenSample]) -> LabeledImages {
+    let mut set = LabeledImages::default();
+    for sample in samples {
+        if let Some(image) = pen_data::render(sample) {
+            set.pixels.extend_from_slice(&image.to_bytes());
+            set.labels.push(sample_label(sample));
+        }
+    }
+    set
+}
+
+fn sample_label(sample: &PenSample) -> u8 {
+    match sample.label {
+        PenLabel::Digit(d) => d,
+        PenLabel::Letter(_) => NOT_A_DIGIT_LABEL,
+    }
+}
+
+/// Appends the training writers' pen digits (`recipe.digit_copies` renderings each) and, when
+/// letters are weighted, their letters, to `train`.
+fn add_pen_training(train: &mut LabeledImages, pen: &PenData, recipe: &PenRecipe, seed: u64) {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x7E4_DA7A);
+    let training = pen.with_role(Role::Train);
+    for sample in &training.digits {
+        for image in render_copies(sample, recipe.digit_copies.max(1), &recipe.jitter, &mut rng) {
+            train.pixels.extend_from_slice(&image.to_bytes());
+            train.labels.push(sample_label(sample));
+        }
+    }
+    if recipe.letter_weight > 0.0 {
+        let letters = render_samples(&training.letters);
+        train.pixels.extend_from_slice(&letters.pixels);
+        train.labels.extend_from_slice(&letters.labels);
+    }
+}
+
+/// Loads the training and test data of a run (with the validation split and `--limit`), and
+/// the pen data's training and validation writers when the recipe has them.
+pub fn load_data(
+    config: &TrainConfig,
+    data_dir: Option<&Path>,
+    pen: Option<&PenData>,
+) -> Result<TrainData> {
     let dir = data::locate(config.dataset, data_dir)?;
     let all = data::load_split(config.dataset, &dir, Split::Train)?;
     let test = data::load_split(config.dataset, &dir, Split::Test)?;
@@ -109,10 +180,27 @@ pub fn load_data(config: &TrainConfig, data_dir: Option<&Path>) -> Result<TrainD
         test.len(),
         dir.display()
     );
+    let first_pen_image = train.len();
+    let mut pen_validation = LabeledImages::default();
+    if let (Some(recipe), Some(pen)) = (&config.pen, pen) {
+        add_pen_training(&mut train, pen, recipe, config.seed);
+        pen_validation = render_samples(&pen.with_role(Role::Validation).digits);
+        eprintln!(
+            "pen data: {} training images rendered ({} letters among them), {} validation digits",
+            train.len() - first_pen_image,
+            train.labels[first_pen_image..]
+                .iter()
+                .filter(|&&l| l == NOT_A_DIGIT_LABEL)
+                .count(),
+            pen_validation.len()
+        );
+    }
     Ok(TrainData {
         train,
         validation,
         test,
+        first_pen_image,
+        pen_validation,
     })
 }
 
@@ -124,7 +212,10 @@ pub fn run_training(
     interrupt: &AtomicBool,
 ) -> Result<()> {
     let device = config.device.device()?;
-    let data = load_data(config, options.data_dir.as_deref())?;
+    // The images first: a missing data set is named before missing pen data.
+    data::locate(config.dataset, options.data_dir.as_deref())?;
+    let pen = load_pen_data(config, options.pen_dir.as_deref())?;
+    let data = load_data(config, options.data_dir.as_deref(), pen.as_ref())?;
     let spec = config.architecture.spec();
     let cost = spec.cost();
     eprintln!(
@@ -164,6 +255,7 @@ pub fn run_training(
         config,
         &outcome.history,
         (&data.validation, &data.test),
+        pen.as_ref(),
         &device,
         options,
     )
@@ -177,6 +269,7 @@ pub fn finish_model(
     config: &TrainConfig,
     history: &History,
     (validation, test): (&LabeledImages, &LabeledImages),
+    pen: Option<&PenData>,
     device: &Device,
     options: &RunOptions,
 ) -> Result<()> {
@@ -228,16 +321,30 @@ pub fn finish_model(
         );
         (calibration::finish_file(&bytes, None, false)?.0, None)
     } else {
+        let tuning = pen.map(|p| p.with_role(Role::Tuning));
+        let rendered = tuning
+            .as_ref()
+            .map(|t| (render_samples(&t.digits), render_samples(&t.letters)));
+        let mut drawings = calibration::repository_drawings()?;
+        if let Some(pen) = pen {
+            drawings.extend(validation_drawings(pen));
+        }
         let (bytes, trust) = calibration::calibrate_model(
             &bytes,
             validation,
+            rendered
+                .as_ref()
+                .map(|(digits, letters)| calibration::RealWriting { digits, letters }),
             test,
-            &calibration::repository_drawings()?,
+            &drawings,
         )?;
         eprintln!("{}", trust.to_table());
         (bytes, Some(trust))
     };
-    let (eval, _) = evaluate_onnx(&bytes, &file_name, config.dataset, test, None)?;
+    let (mut eval, _) = evaluate_onnx(&bytes, &file_name, config.dataset, test, None)?;
+    if let Some(pen) = pen {
+        eval.pen = Some(validation_pen_report(&bytes, pen)?);
+    }
     // The shipped file holds float16 weights: its accuracy may differ from burn's by the
     // predictions the rounding changed (measured in the trust report), and by nothing else.
     let changed = trust.as_ref().map_or(0, |t| t.weights.changed_predictions);
@@ -284,4 +391,45 @@ pub fn finish_model(
         out.display()
     );
     Ok(())
+}
+
+/// The validation writers' real digits and letters as drawing sets the trust report measures
+/// every "not a digit" method on (never fitted to).
+pub fn validation_drawings(pen: &PenData) -> Vec<calibration::Drawings> {
+    let validation = pen.with_role(Role::Validation);
+    let digits = render_samples(&validation.digits);
+    let letters = render_samples(&validation.letters);
+    let images = |set: &LabeledImages| (0..set.len()).map(|i| set.digit(i)).collect::<Vec<_>>();
+    vec![
+        calibration::Drawings {
+            name: "real digits (validation writers)".into(),
+            images: images(&digits),
+            labels: Some(digits.labels.clone()),
+        },
+        calibration::Drawings {
+            name: "real letters (validation writers)".into(),
+            images: images(&letters),
+            labels: None,
+        },
+    ]
+}
+
+/// Composed numbers per validation writer in the real-writing report.
+pub const NUMBERS_PER_WRITER: usize = 12;
+
+/// How the model file in `bytes` reads the pen data's validation writers (see
+/// [`super::pen_eval`]).
+pub fn validation_pen_report(bytes: &[u8], pen: &PenData) -> Result<PenReport> {
+    let classifier = Classifier::from_onnx(bytes, 100)?;
+    let report = evaluate_pen(
+        &classifier,
+        &pen.with_role(Role::Validation),
+        &format!(
+            "UNIPEN contributors {} (validation: never trained or tuned on)",
+            pen_data::VALIDATION_CONTRIBUTORS.join(", ")
+        ),
+        NUMBERS_PER_WRITER,
+    )?;
+    eprintln!("{}", report.to_table());
+    Ok(report)
 }

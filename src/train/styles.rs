@@ -78,8 +78,8 @@ impl StyleRates {
     /// slashed zeros are therefore drawn with the page's pen, and only 15% of the zeros are
     /// restyled (at 25-30% the plain MNIST zeros paid). Models taught those read the
     /// generated one-stroke eights, whose top loop is often open, as 6 or 5 in 2-19% of
-    /// cases depending on the run, so a quarter of the eights are drawn too (README,
-    /// "Writing styles").
+    /// cases depending on the run, so a quarter of the eights are drawn too
+    /// (docs/styles-and-fixtures.md).
     pub const SHIPPED: StyleRates = StyleRates {
         slashed_zero: 0.15,
         drawn_slashed: 0.67,

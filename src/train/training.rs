@@ -32,6 +32,29 @@ pub struct TrainData {
     pub validation: LabeledImages,
     /// Test images, evaluated after every epoch when present (may be empty).
     pub test: LabeledImages,
+    /// Index of the first training image rendered from pen data: from it on, images get the
+    /// random distortions but no writing styles (`train.len()` when there are none).
+    pub first_pen_image: usize,
+    /// Real pen digits of writers kept for validation, rendered by the page's recipe,
+    /// evaluated after every epoch when present (may be empty).
+    pub pen_validation: LabeledImages,
+}
+
+/// The label of a training drawing that is no digit (a letter): its target is uniform over
+/// the ten classes, weighted by [`super::config::PenRecipe::letter_weight`].
+pub const NOT_A_DIGIT_LABEL: u8 = CLASSES as u8;
+
+/// Per-image targets for the soft cross-entropy: one-hot for digits, `letter_weight / 10` in
+/// every class for [`NOT_A_DIGIT_LABEL`].
+fn soft_targets(labels: &[u8], letter_weight: f32, device: &Device) -> Tensor<2> {
+    let mut values = vec![0.0f32; labels.len() * CLASSES];
+    for (row, &label) in values.chunks_exact_mut(CLASSES).zip(labels) {
+        match row.get_mut(usize::from(label)) {
+            Some(slot) => *slot = 1.0,
+            None => row.fill(letter_weight / CLASSES as f32),
+        }
+    }
+    Tensor::from_data(TensorData::new(values, [labels.len(), CLASSES]), device)
 }
 
 /// What a finished (or interrupted) run leaves.
@@ -177,6 +200,10 @@ pub fn train(
 
     network.gemm_conv = config.gemm_conv();
     let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
+    // Runs with drawings that are no digit learn from soft targets; others keep burn's
+    // cross-entropy (the same loss for one-hot targets), so older recipes run as they did.
+    let letter_weight = config.pen.map_or(0.0, |p| p.letter_weight);
+    let has_letters = data.train.labels.contains(&NOT_A_DIGIT_LABEL);
     let steps_per_epoch = data.train.len().div_ceil(config.batch_size);
     let total_steps = steps_per_epoch * config.epochs;
     let run_start = Instant::now();
@@ -221,6 +248,7 @@ pub fn train(
         // progress bar every PROGRESS_EVERY steps and once at the end of the epoch.
         let mut sums = DeviceSums::default();
         let mut seen = 0usize;
+        let mut seen_digits = 0usize;
         for (step_in_epoch, batch) in order.chunks(config.batch_size).enumerate() {
             if interrupt.load(Ordering::SeqCst) {
                 bar.abandon_with_message("interrupted");
@@ -240,7 +268,12 @@ pub fn train(
                     let mut labels = Vec::with_capacity(batch.len());
                     for &i in batch {
                         let label = data.train.labels[i];
-                        pixels.extend_from_slice(&augmentation.apply(&images[i], label, &mut rng));
+                        let distorted = if i < data.first_pen_image {
+                            augmentation.apply(&images[i], label, &mut rng)
+                        } else {
+                            augmentation.distort(&images[i], &mut rng)
+                        };
+                        pixels.extend_from_slice(&distorted);
                         labels.push(label);
                     }
                     (
@@ -255,7 +288,22 @@ pub fn train(
                 .rate(config.learning_rate, step, total_steps);
 
             let logits = network.forward(images);
-            let loss = loss_fn.forward(logits.clone(), targets.clone());
+            let loss = if has_letters {
+                let labels: Vec<u8> = batch.iter().map(|&i| data.train.labels[i]).collect();
+                let soft = soft_targets(&labels, letter_weight, &train_device);
+                burn::tensor::activation::log_softmax(logits.clone(), 1)
+                    .mul(soft)
+                    .sum()
+                    .neg()
+                    .div_scalar(batch.len() as f32)
+            } else {
+                loss_fn.forward(logits.clone(), targets.clone())
+            };
+            // Letters' label is no class: argmax never equals it, and they are not counted.
+            let digits_in_batch = batch
+                .iter()
+                .filter(|&&i| data.train.labels[i] != NOT_A_DIGIT_LABEL)
+                .count();
             let batch_correct = logits
                 .argmax(1)
                 .flatten::<1>(0, 1)
@@ -267,6 +315,7 @@ pub fn train(
 
             sums.add(loss.detach().mul_scalar(batch.len() as f32), batch_correct);
             seen += batch.len();
+            seen_digits += digits_in_batch;
             bar.inc(1);
             if step_in_epoch % PROGRESS_EVERY == 0 {
                 let (loss_sum, correct) = sums.read();
@@ -274,7 +323,7 @@ pub fn train(
                 bar.set_message(format!(
                     "loss {:.4} acc {:.2}% {:.0} img/s",
                     loss_sum / seen as f64,
-                    100.0 * correct as f64 / seen as f64,
+                    100.0 * correct as f64 / seen_digits.max(1) as f64,
                     rate
                 ));
             }
@@ -292,13 +341,15 @@ pub fn train(
         };
         let validation = evaluate(&data.validation)?;
         let test = evaluate(&data.test)?;
+        let pen_validation = evaluate(&data.pen_validation)?;
         let record = EpochRecord {
             epoch,
             train_loss: loss_sum / seen as f64,
-            train_accuracy: correct as f64 / seen as f64,
+            train_accuracy: correct as f64 / seen_digits.max(1) as f64,
             val_loss: validation.map(|v| v.0),
             val_accuracy: validation.map(|v| v.1),
             test_accuracy: test.map(|t| t.1),
+            pen_val_accuracy: pen_validation.map(|v| v.1),
             images_per_second: seen as f64 / train_seconds,
             train_seconds,
             elapsed_seconds: already_elapsed + run_start.elapsed().as_secs_f64(),
@@ -406,13 +457,14 @@ impl DeviceSums {
 fn format_epoch(r: &EpochRecord, epochs: usize) -> String {
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}%", 100.0 * v));
     format!(
-        "epoch {}/{}: loss {:.4} acc {:.2}% | val loss {} acc {} | test acc {} | {:.0} img/s, {:.1} s (total {:.1} s)",
+        "epoch {}/{}: loss {:.4} acc {:.2}% | val loss {} acc {} | pen val acc {} | test acc {} | {:.0} img/s, {:.1} s (total {:.1} s)",
         r.epoch,
         epochs,
         r.train_loss,
         100.0 * r.train_accuracy,
         r.val_loss.map_or("-".to_string(), |v| format!("{v:.4}")),
         pct(r.val_accuracy),
+        pct(r.pen_val_accuracy),
         pct(r.test_accuracy),
         r.images_per_second,
         r.train_seconds,

@@ -4,7 +4,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 
-/** The page's weight budget: dist/ gzipped, all files (issue 9: "<= 1.0 MB"). */
+/** The page's weight budget: dist/ gzipped, all files (docs/performance.md, "Budgets"). */
 export const PAGE_BUDGET_GZIP = 1_000_000;
 
 async function files(dir) {
