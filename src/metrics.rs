@@ -70,6 +70,16 @@ pub struct CalibrationBin {
     pub accuracy: f64,
 }
 
+/// `count` as a share of `total` (0 when there is nothing to count): what every rate in the
+/// reports is.
+pub fn share(count: usize, total: usize) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        count as f64 / total as f64
+    }
+}
+
 /// Examples binned by their top probability into `bins` equal-width bins, `(low, high]`.
 pub fn calibration_bins(
     labels: &[u8],

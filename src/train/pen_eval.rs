@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::pen_data::{to_pad, PenData, PenLabel, PenSample, PAD_EXTENT};
 use crate::classifier::Classifier;
+use crate::metrics::share;
 use crate::number::{as_text, prepare_strokes, read_strokes, render, ReadDigit, Weights};
 use crate::strokes::{Bounds, Point, Stroke};
 use crate::trust::Verdict;
@@ -158,14 +159,6 @@ pub fn shown_text(digits: &[ReadDigit]) -> String {
 /// The strokes of each sample.
 fn strokes(set: &[PenSample]) -> Vec<&[Stroke]> {
     set.iter().map(|s| s.strokes.as_slice()).collect()
-}
-
-fn share(count: usize, total: usize) -> f64 {
-    if total == 0 {
-        0.0
-    } else {
-        count as f64 / total as f64
-    }
 }
 
 /// Reads every digit and letter of `data` and `numbers_per_writer` composed numbers of each of
