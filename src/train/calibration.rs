@@ -27,8 +27,8 @@ use crate::digit::{DigitImage, CLASSES, PIXELS};
 use crate::files::{read_drawing, stroke_files};
 use crate::idx::LabeledImages;
 use crate::metrics::{
-    calibration_bins, expected_calibration_error, negative_log_likelihood, share,
-    CalibrationBin, CALIBRATION_BINS,
+    calibration_bins, expected_calibration_error, negative_log_likelihood, share, CalibrationBin,
+    CALIBRATION_BINS,
 };
 use crate::onnx::writer::{store_weights_as_f16, upgrade_outputs, OUTPUTS_DOC};
 use crate::scores::softmax;
