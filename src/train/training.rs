@@ -40,6 +40,17 @@ pub struct TrainData {
     pub pen_validation: LabeledImages,
 }
 
+/// Mean cross-entropy of `logits` (`[N, 10]`) against soft `targets` (`[N, 10]`, each row
+/// summing to its weight): `-sum(targets * log_softmax(logits)) / N`.
+fn soft_cross_entropy(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+    let n = logits.dims()[0].max(1);
+    burn::tensor::activation::log_softmax(logits, 1)
+        .mul(targets)
+        .sum()
+        .neg()
+        .div_scalar(n as f32)
+}
+
 /// The label of a training drawing that is no digit (a letter): its target is uniform over
 /// the ten classes, weighted by [`super::config::PenRecipe::letter_weight`].
 pub const NOT_A_DIGIT_LABEL: u8 = CLASSES as u8;
@@ -290,12 +301,10 @@ pub fn train(
             let logits = network.forward(images);
             let loss = if has_letters {
                 let labels: Vec<u8> = batch.iter().map(|&i| data.train.labels[i]).collect();
-                let soft = soft_targets(&labels, letter_weight, &train_device);
-                burn::tensor::activation::log_softmax(logits.clone(), 1)
-                    .mul(soft)
-                    .sum()
-                    .neg()
-                    .div_scalar(batch.len() as f32)
+                soft_cross_entropy(
+                    logits.clone(),
+                    soft_targets(&labels, letter_weight, &train_device),
+                )
             } else {
                 loss_fn.forward(logits.clone(), targets.clone())
             };
@@ -483,6 +492,48 @@ mod tests {
         let (loss, acc) = loss_and_accuracy(&logits, &[0, 3]);
         assert!((loss - 10f64.ln()).abs() < 1e-6);
         assert_eq!(acc, 0.5);
+    }
+
+    #[test]
+    fn soft_targets_are_one_hot_for_digits_and_uniform_for_letters() {
+        let device = Device::flex();
+        let values: Vec<f32> = soft_targets(&[3, NOT_A_DIGIT_LABEL], 0.5, &device)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        let mut digit = [0.0f32; CLASSES];
+        digit[3] = 1.0;
+        assert_eq!(&values[..CLASSES], &digit);
+        assert!(values[CLASSES..].iter().all(|&v| (v - 0.05).abs() < 1e-7));
+    }
+
+    #[test]
+    fn the_soft_loss_of_one_hot_targets_is_burns_cross_entropy_and_letters_want_uniform() {
+        let device = Device::flex();
+        let rows: Vec<f32> = (0..3 * CLASSES)
+            .map(|i| ((i * 37 % 23) as f32 - 11.0) / 4.0)
+            .collect();
+        let logits =
+            || Tensor::<2>::from_data(TensorData::new(rows.clone(), [3, CLASSES]), &device);
+        let labels = [7u8, 0, 4];
+        let soft: f32 =
+            soft_cross_entropy(logits(), soft_targets(&labels, 0.5, &device)).into_scalar();
+        let burns: f32 = CrossEntropyLossConfig::new()
+            .init(&device)
+            .forward(logits(), labels_tensor(&labels, &device))
+            .into_scalar();
+        assert!((soft - burns).abs() < 1e-5, "{soft} vs {burns}");
+        // A letter's loss is least when every class is equally likely: 0.5 * ln 10.
+        let letter = |row: Vec<f32>| -> f32 {
+            soft_cross_entropy(
+                Tensor::<2>::from_data(TensorData::new(row, [1, CLASSES]), &device),
+                soft_targets(&[NOT_A_DIGIT_LABEL], 0.5, &device),
+            )
+            .into_scalar()
+        };
+        let uniform = letter(vec![0.0; CLASSES]);
+        assert!((uniform - 0.5 * 10f32.ln()).abs() < 1e-5, "{uniform}");
+        assert!(letter(rows[..CLASSES].to_vec()) > uniform);
     }
 
     #[test]
