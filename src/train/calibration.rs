@@ -41,9 +41,8 @@ pub const KEEP_TARGET: f64 = 0.985;
 
 /// The share of real pen digits (of the tuning writers, never trained on) that the model
 /// reads right which must keep a digit verdict (not "not a digit", not "not sure"): a
-/// person sees every
-/// such rejection as the pad failing them, so real digits bind the thresholds far more than
-/// MNIST's hardest validation digits. (A misread real digit may be rejected: it was wrong
+/// person sees every such rejection as the pad failing them, so real digits bind the
+/// thresholds far more than MNIST's hardest validation digits. (A misread real digit may be rejected: it was wrong
 /// anyway.)
 pub const REAL_KEEP_TARGET: f64 = 0.999;
 
@@ -758,30 +757,28 @@ pub fn fit_trust(
         not_digit: Vec::new(),
         features: feature_model,
     };
-    let (trust, report, _) = fit_rules(
+    Ok(fit_rules(
         base,
         (validation, validation_predictions),
         (real, letters),
         (test, test_predictions),
         (drawings, &drawing_predictions),
-    );
-    Ok((trust, report))
+    ))
 }
 
 /// The best method combination so far while fitting: the share of real letters it refuses,
 /// its rules, and its verdicts on the test set.
 type Chosen = (f64, Vec<(Method, f32)>, Vec<Verdict>);
 
-/// [`fit_trust`] with the temperature, feature model and unsure margin in `trust`:
-/// every method combination's thresholds, the chosen one, and the share of real letters the
-/// chosen rules refuse (0 without letters).
+/// [`fit_trust`] with the temperature, feature model and unsure margin in `trust`: every
+/// method combination's thresholds, and the chosen rules with the report.
 fn fit_rules(
     mut trust: Trust,
     (validation, validation_predictions): (&LabeledImages, &[Prediction]),
     (real, letters): (std::ops::Range<usize>, &[Prediction]),
     (test, test_predictions): (&LabeledImages, &[Prediction]),
     (drawings, drawing_predictions): (&[Drawings], &[Vec<Prediction>]),
-) -> (Trust, TrustReport, f64) {
+) -> (Trust, TrustReport) {
     let temperature = trust.temperature;
     let scored_validation = Scored::new(&trust, validation_predictions);
     let scored_test = Scored::new(&trust, test_predictions);
@@ -884,7 +881,7 @@ fn fit_rules(
             real_letters_rejected: letters_rejected,
         });
     }
-    let (refused, rules, verdicts) = chosen.unwrap_or_default();
+    let (_, rules, verdicts) = chosen.unwrap_or_default();
     let chosen_methods: Vec<Method> = rules.iter().map(|r| r.0).collect();
     trust.not_digit = rules;
     let mut counts = VerdictCounts::default();
@@ -923,7 +920,7 @@ fn fit_rules(
         weights: HalfWeights::default(),
         real_writing: (real.len(), letters.len()),
     };
-    (trust, report, refused)
+    (trust, report)
 }
 
 impl TrustReport {

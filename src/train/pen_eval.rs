@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::pen_data::{to_pad, PenData, PenLabel, PenSample, PAD_EXTENT};
 use crate::classifier::Classifier;
 use crate::metrics::share;
-use crate::number::{as_text, prepare_strokes, read_strokes, render, ReadDigit, Weights};
+use crate::number::{as_text, prepare_strokes, render, ReadDigit, Weights};
 use crate::strokes::{Bounds, Point, Stroke};
 use crate::trust::Verdict;
 
@@ -47,17 +47,17 @@ pub fn shown(digits: &[ReadDigit], label: u8) -> Shown {
     }
 }
 
-/// Reads `strokes` (tablet units) as the page would once they are on the pad.
+/// Reads `strokes` (tablet units) as the page would once they are on the pad
+/// ([`read_all_as_page`] for one drawing).
 pub fn read_as_page(classifier: &Classifier, strokes: &[Stroke]) -> Result<Vec<ReadDigit>> {
-    let on_pad = to_pad(strokes, PAD_EXTENT);
-    Ok(read_strokes(&on_pad, |images| {
-        classifier.classify_batch(images)
-    })?)
+    let mut read = read_all_as_page(classifier, &[strokes], PAD_EXTENT)?;
+    Ok(read.pop().unwrap_or_default())
 }
 
-/// [`read_as_page`] for many drawings, each placed on the pad at `extent`: every candidate
-/// digit of every drawing is classified in one batch (the classifier's plan has a fixed
-/// batch, so one drawing at a time would run it mostly on blank padding).
+/// Many drawings read as the page reads them ([`crate::number::read_strokes`]), each placed
+/// on the pad at `extent`: every candidate digit of every drawing is classified in one batch
+/// (the classifier's plan has a fixed batch, so one drawing at a time would run it mostly on
+/// blank padding).
 pub fn read_all_as_page(
     classifier: &Classifier,
     drawings: &[&[Stroke]],

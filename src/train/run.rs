@@ -213,9 +213,9 @@ pub fn run_training(
 ) -> Result<()> {
     let device = config.device.device()?;
     // The images first: a missing data set is named before missing pen data.
-    data::locate(config.dataset, options.data_dir.as_deref())?;
+    let data_dir = data::locate(config.dataset, options.data_dir.as_deref())?;
     let pen = load_pen_data(config, options.pen_dir.as_deref())?;
-    let data = load_data(config, options.data_dir.as_deref(), pen.as_ref())?;
+    let data = load_data(config, Some(&data_dir), pen.as_ref())?;
     let spec = config.architecture.spec();
     let cost = spec.cost();
     eprintln!(
