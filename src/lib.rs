@@ -24,6 +24,7 @@ pub mod saliency;
 pub mod scores;
 pub mod strokes;
 pub mod trust;
+pub mod warp;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::styles::StyleRates;
 use crate::digit::{PIXELS, SIDE};
+use crate::warp::{warp, Affine};
 
 /// How strongly to distort.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,24 +43,6 @@ impl Default for Augmentation {
     }
 }
 
-/// Samples `source` (28x28, row-major) at continuous coordinates `(x, y)` (pixel centres at
-/// `i + 0.5`), bilinearly, with zeros outside.
-fn sample(source: &[f32; PIXELS], x: f32, y: f32) -> f32 {
-    let (fx, fy) = (x - 0.5, y - 0.5);
-    let (x0, y0) = (fx.floor(), fy.floor());
-    let (tx, ty) = (fx - x0, fy - y0);
-    let at = |xi: f32, yi: f32| -> f32 {
-        if xi < 0.0 || yi < 0.0 || xi >= SIDE as f32 || yi >= SIDE as f32 {
-            0.0
-        } else {
-            source[yi as usize * SIDE + xi as usize]
-        }
-    };
-    let top = at(x0, y0) * (1.0 - tx) + at(x0 + 1.0, y0) * tx;
-    let bottom = at(x0, y0 + 1.0) * (1.0 - tx) + at(x0 + 1.0, y0 + 1.0) * tx;
-    top * (1.0 - ty) + bottom * ty
-}
-
 impl Augmentation {
     /// A distorted copy of `image` (values 0..1), a training image of `digit`: first
     /// perhaps restyled, then distorted.
@@ -80,40 +63,25 @@ impl Augmentation {
                 0.0
             }
         };
-        let angle = uniform(self.max_rotation_deg).to_radians();
+        let angle = uniform(self.max_rotation_deg);
         let scale = 1.0 + uniform(self.max_scale);
         let shear = uniform(self.max_shear);
         let (shift_x, shift_y) = (uniform(self.max_shift), uniform(self.max_shift));
-        // Forward map: shear, then rotate and scale, about the centre, then shift. We need
-        // the inverse to pull each output pixel from the source.
-        let (sin, cos) = angle.sin_cos();
-        // Forward matrix M = scale * R(angle) * [[1, shear], [0, 1]].
-        let (a, b, c, d) = (
-            scale * cos,
-            scale * (cos * shear - sin),
-            scale * sin,
-            scale * (sin * shear + cos),
-        );
-        let det = a * d - b * c;
-        let (ia, ib, ic, id) = (d / det, -b / det, -c / det, a / det);
-        let centre = SIDE as f32 / 2.0;
         let displacement =
             (self.elastic_alpha > 0.0).then(|| elastic_field(self.elastic_alpha, rng));
-        let mut out = [0.0; PIXELS];
-        for (index, o) in out.iter_mut().enumerate() {
-            let (mut u, mut v) = (
-                (index % SIDE) as f32 + 0.5 - centre - shift_x,
-                (index / SIDE) as f32 + 0.5 - centre - shift_y,
-            );
-            if let Some((dx, dy)) = &displacement {
-                u += dx[index];
-                v += dy[index];
-            }
-            let x = ia * u + ib * v + centre;
-            let y = ic * u + id * v + centre;
-            *o = sample(image, x, y);
-        }
-        out
+        let map = Affine {
+            angle_deg: angle,
+            scale,
+            shear,
+            shift: (shift_x, shift_y),
+        };
+        warp(
+            image,
+            &map,
+            displacement
+                .as_ref()
+                .map(|(dx, dy)| (dx.as_slice(), dy.as_slice())),
+        )
     }
 }
 
