@@ -924,8 +924,11 @@ fn calibrate(args: CalibrateArgs) -> Result<()> {
 }
 
 fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
-    use crate::personal::{Params, PARAMS};
-    use crate::train::adaptation::{load_writers, simulate, table, target_failures, Policy};
+    use crate::personal::{Params, Votes};
+    use crate::train::adaptation::{
+        load_writers, simulate, simulate_sessions, summarize_sessions, table, target_failures,
+        Adaptation, Policy,
+    };
     let classifier = Classifier::from_onnx(&read_model(&args.model)?, 50)
         .with_context(|| format!("loading {}", args.model.display()))?;
     if classifier.trust().features.is_none() {
@@ -951,21 +954,82 @@ fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
         AdaptPolicy::EveryDigit => Policy::EveryDigit,
     };
     let ks: Vec<usize> = args.k.clone();
-    // The page's parameters, and others for comparison.
-    let others = [
-        (10.0, 0.05),
-        (10.0, 1.0),
-        (5.0, 0.2),
-        (20.0, 0.2),
-        (40.0, 0.2),
-    ];
-    let candidates =
-        std::iter::once(PARAMS).chain(others.map(|(bandwidth, prior_weight)| Params {
+    // The page's way, and others for comparison: the examples' votes (h², κ), the personal
+    // head (λ), or both.
+    let votes = |bandwidth, prior_weight| {
+        Some(Votes {
             bandwidth,
             prior_weight,
+        })
+    };
+    let others = [
+        (votes(10.0, 0.2), None, true),
+        (votes(10.0, 0.2), None, false),
+        (votes(5.0, 0.2), None, true),
+        (None, Some(0.003), true),
+        (None, Some(0.01), false),
+        (None, Some(0.03), true),
+        (votes(10.0, 0.2), Some(0.01), true),
+    ];
+    let candidates =
+        std::iter::once(Adaptation::PAGE).chain(others.map(|(votes, head_l2, variations)| {
+            Adaptation {
+                params: Params { votes, head_l2 },
+                variations,
+            }
         }));
-    for params in candidates {
-        let rows = simulate(&classifier, &writers, &ks, policy, params);
+    let name = |a: &Adaptation| {
+        format!(
+            "{}{}{}{}",
+            match a.params.votes {
+                Some(v) => format!("votes h² {} κ {}", v.bandwidth, v.prior_weight),
+                None => "no votes".into(),
+            },
+            match a.params.head_l2 {
+                Some(l2) => format!(", head λ {l2}"),
+                None => String::new(),
+            },
+            if a.variations {
+                ", with variations"
+            } else {
+                ", drawing only"
+            },
+            if *a == Adaptation::PAGE {
+                " (the page's)"
+            } else {
+                ""
+            },
+        )
+    };
+    let sessions = (10, 30);
+    println!(
+        "Sessions: each writer's first half (at most {}) written, every miss corrected; their next drawings read (shown right). Hardest = the 8 writers read worst.",
+        sessions.1
+    );
+    for adaptation in candidates.clone() {
+        let rows = simulate_sessions(&classifier, &writers, sessions, adaptation);
+        let s = summarize_sessions(&rows, 8);
+        println!(
+            "{}: {} writers {:.1}% -> {:.1}%; hardest {}: {:.1}% -> {:.1}% ({:.0}% of the gap closed); worst after: {} {:.1}% -> {:.1}%; read >= 98% before: {} writers, {:.1}% after, {} lost something",
+            name(&adaptation),
+            s.writers,
+            100.0 * s.mean.0,
+            100.0 * s.mean.1,
+            s.hardest_count,
+            100.0 * s.hardest.0,
+            100.0 * s.hardest.1,
+            100.0 * s.gap_closed,
+            s.worst_after.0,
+            100.0 * s.worst_after.1,
+            100.0 * s.worst_after.2,
+            s.well_read.0,
+            100.0 * s.well_read.1,
+            s.well_read.2,
+        );
+    }
+    println!("\nk corrections per misread digit (classifier's digit):");
+    for adaptation in candidates {
+        let rows = simulate(&classifier, &writers, &ks, policy, adaptation);
         let failures = target_failures(&rows, 3);
         let hard: Vec<_> = rows.iter().filter(|r| r.k == 3 && r.before < 0.9).collect();
         let easy: Vec<_> = rows
@@ -977,10 +1041,8 @@ fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
             v.iter().map(|r| f(r)).sum::<f64>() / v.len().max(1) as f64
         };
         println!(
-            "h² {} κ {}{}: k=3, writers below 90%: {:.1}% -> {:.1}% ({} writers); above 98%: {:.1}% -> {:.1}% ({}); targets {}",
-            params.bandwidth,
-            params.prior_weight,
-            if params == PARAMS { " (the page's)" } else { "" },
+            "{}: k=3, writers below 90%: {:.1}% -> {:.1}% ({} writers); above 98%: {:.1}% -> {:.1}% ({}); targets {}",
+            name(&adaptation),
             100.0 * mean(&hard, |r| r.before),
             100.0 * mean(&hard, |r| r.after),
             hard.len(),
@@ -990,9 +1052,10 @@ fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
             if failures.is_empty() { "met".to_string() } else { format!("missed: {}", failures.join("; ")) }
         );
     }
-    let rows = simulate(&classifier, &writers, &ks, policy, PARAMS);
+    let rows = simulate(&classifier, &writers, &ks, policy, Adaptation::PAGE);
     println!("\n{}", table(&rows, &ks));
-    let wrong = crate::train::adaptation::wrong_correction(&classifier, &writers, PARAMS);
+    let session_rows = simulate_sessions(&classifier, &writers, sessions, Adaptation::PAGE);
+    let wrong = crate::train::adaptation::wrong_correction(&classifier, &writers, Adaptation::PAGE);
     let worst = wrong
         .iter()
         .map(|(_, before, after)| after - before)
@@ -1007,7 +1070,8 @@ fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
         100.0 * worst
     );
     if let Some(path) = &args.json {
-        write_atomically(path, &serde_json::to_vec_pretty(&rows)?)?;
+        let json = serde_json::json!({ "k_per_digit": rows, "sessions": session_rows });
+        write_atomically(path, &serde_json::to_vec_pretty(&json)?)?;
     }
     Ok(())
 }

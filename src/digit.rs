@@ -86,6 +86,39 @@ impl DigitImage {
         out
     }
 
+    /// The image as a BMP file (8-bit, a grey palette, dark ink on white as the pad draws
+    /// it): what the page shows for a kept example, as a data URL, without a canvas each.
+    pub fn to_bmp(&self) -> Vec<u8> {
+        const HEADERS: u32 = 14 + 40 + 256 * 4;
+        let side = SIDE as u32; // 28: rows need no padding to 4 bytes
+        let size = HEADERS + side * side;
+        let mut out = Vec::with_capacity(size as usize);
+        out.extend_from_slice(b"BM");
+        out.extend_from_slice(&size.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&HEADERS.to_le_bytes());
+        out.extend_from_slice(&40u32.to_le_bytes()); // BITMAPINFOHEADER
+        out.extend_from_slice(&side.to_le_bytes());
+        out.extend_from_slice(&side.to_le_bytes()); // positive: rows bottom-up
+        out.extend_from_slice(&1u16.to_le_bytes());
+        out.extend_from_slice(&8u16.to_le_bytes());
+        out.extend_from_slice(&[0u8; 4]); // no compression
+        out.extend_from_slice(&(side * side).to_le_bytes());
+        out.extend_from_slice(&2835u32.to_le_bytes());
+        out.extend_from_slice(&2835u32.to_le_bytes());
+        out.extend_from_slice(&256u32.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        for level in 0..=255u8 {
+            let grey = 255 - level;
+            out.extend_from_slice(&[grey, grey, grey, 0]);
+        }
+        let bytes = self.to_bytes();
+        for row in bytes.chunks(SIDE).rev() {
+            out.extend_from_slice(row);
+        }
+        out
+    }
+
     /// Total ink: the sum of all values.
     pub fn ink(&self) -> f32 {
         self.pixels.iter().sum()
@@ -134,6 +167,22 @@ impl DigitImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bmp_holds_the_pixels_bottom_row_first_inverted_by_its_palette() {
+        let mut image = DigitImage::default();
+        image.pixels_mut()[0] = 1.0; // top-left, full ink
+        let bmp = image.to_bmp();
+        assert_eq!(&bmp[..2], b"BM");
+        assert_eq!(bmp.len(), 14 + 40 + 1024 + PIXELS);
+        let size = u32::from_le_bytes([bmp[2], bmp[3], bmp[4], bmp[5]]);
+        assert_eq!(size as usize, bmp.len());
+        let data = 14 + 40 + 1024;
+        // The top row is stored last; its first pixel is palette entry 255, drawn black.
+        assert_eq!(bmp[data + (SIDE - 1) * SIDE], 255);
+        assert_eq!(&bmp[14 + 40 + 255 * 4..14 + 40 + 255 * 4 + 3], &[0, 0, 0]);
+        assert_eq!(bmp[data], 0);
+    }
 
     #[test]
     fn centre_of_mass_of_one_pixel_is_its_centre() {

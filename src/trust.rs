@@ -130,6 +130,11 @@ impl FeatureModel {
         model
     }
 
+    /// `Lᵀ c` for each class centre `c`, `CLASSES x F`, row by row.
+    pub fn whitened_centres(&self) -> &[f64] {
+        &self.whitened_centres
+    }
+
     /// The class centres, `CLASSES x F`, row by row.
     pub fn centres(&self) -> &[f32] {
         &self.centres
@@ -142,8 +147,9 @@ impl FeatureModel {
 
     /// `Lᵀ x`, in double precision (so that subtracting two of them loses nothing that
     /// `Lᵀ (a - b)` in single precision would keep); `None` when `x` does not have the
-    /// model's width.
-    fn whiten(&self, x: &[f32]) -> Option<Vec<f64>> {
+    /// model's width. Distances between whitened vectors are plain Euclidean ones, so
+    /// features compared often (a person's examples) are whitened once.
+    pub fn whiten(&self, x: &[f32]) -> Option<Vec<f64>> {
         let n = self.width;
         if x.len() != n || self.factor.len() != triangle_len(n) {
             return None;

@@ -256,13 +256,20 @@ fn occlusion_credits_the_ink_that_made_the_answer() {
 
 #[test]
 fn three_corrections_lift_hard_writers_and_leave_easy_ones_alone() {
-    use digitpad::personal::PARAMS;
-    use digitpad::train::adaptation::{load_writers, simulate, target_failures, Policy};
+    use digitpad::train::adaptation::{
+        load_writers, simulate, target_failures, Adaptation, Policy,
+    };
     let classifier = Classifier::from_onnx(MODEL, 50).unwrap();
     let writers =
         load_writers(std::path::Path::new("tests/fixtures/writers"), &classifier).unwrap();
     assert!(writers.len() >= 6);
-    let rows = simulate(&classifier, &writers, &[3], Policy::MisreadDigits, PARAMS);
+    let rows = simulate(
+        &classifier,
+        &writers,
+        &[3],
+        Policy::MisreadDigits,
+        Adaptation::PAGE,
+    );
     // The set must hold both kinds of writer, or the test proves nothing.
     assert!(
         rows.iter().filter(|r| r.before < 0.9).count() >= 2,

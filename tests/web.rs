@@ -204,6 +204,11 @@ async fn ready_app() -> Element {
     // No corrections saved by an earlier test (a failed test leaves its own behind: panics
     // abort in wasm, nothing is dropped).
     clear_storage();
+    ready_app_with_storage().await
+}
+
+/// [`ready_app`] on whatever this browser's storage holds.
+async fn ready_app_with_storage() -> Element {
     let root = mount(ModelSource::Bytes(Rc::new(common::MODEL.to_vec())));
     wait_until("the model to be ready", || {
         status_state(&root).as_deref() == Some("ready")
@@ -362,6 +367,70 @@ async fn a_correction_is_kept_and_forgotten() {
         storage.get_item("digitpad-personal-examples").unwrap(),
         None
     );
+    // A slip: undo brings the example back, used and stored.
+    click(&root, "forget-undo");
+    wait_until("the example to come back", || {
+        attr(&root, "personal-count", "data-count") == "1"
+    })
+    .await;
+    assert_eq!(text(&root, "prediction"), "1");
+    assert!(storage
+        .get_item("digitpad-personal-examples")
+        .unwrap()
+        .is_some());
+    // One example picked from the list is forgotten alone.
+    click(&root, "show-examples");
+    wait_until("the list of examples", || {
+        find(&root, "kept-example").is_some()
+    })
+    .await;
+    assert_eq!(attr(&root, "kept-example", "data-digit"), "1");
+    click(&root, "kept-example");
+    wait_until("the example to go", || {
+        attr(&root, "personal-count", "data-count") == "0"
+    })
+    .await;
+    assert_eq!(text(&root, "prediction"), "7");
+    root.remove();
+    clear_storage();
+}
+
+#[wasm_bindgen_test]
+async fn stored_examples_that_cannot_be_read_are_kept_aside_and_named() {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage.clear().unwrap();
+    storage
+        .set_item("digitpad-personal-examples", "not our format")
+        .unwrap();
+    let root = ready_app_with_storage().await;
+    wait_until("the warning", || {
+        find(&root, "personal-unreadable").is_some()
+    })
+    .await;
+    assert!(text(&root, "personal-unreadable").contains("kept aside"));
+    assert_eq!(
+        storage
+            .get_item("digitpad-personal-examples-unreadable")
+            .unwrap()
+            .as_deref(),
+        Some("not our format")
+    );
+    // A new correction is saved over the main key; what was set aside stays.
+    draw(&root, &fixture_strokes("digit-7")).await;
+    click(&root, "correct-1");
+    wait_until("the correction", || {
+        attr(&root, "personal-count", "data-count") == "1"
+    })
+    .await;
+    assert_eq!(
+        storage
+            .get_item("digitpad-personal-examples-unreadable")
+            .unwrap()
+            .as_deref(),
+        Some("not our format")
+    );
+    root.remove();
+    clear_storage();
 }
 
 #[wasm_bindgen_test]

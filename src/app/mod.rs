@@ -99,6 +99,8 @@ pub struct InferenceBench {
     classifier: crate::Classifier,
     image: crate::DigitImage,
     performance: web_sys::Performance,
+    /// The examples of the last [`InferenceBench::time_reading`], made once per count.
+    personal: std::cell::RefCell<Option<(u32, crate::personal::Personal)>>,
 }
 
 #[cfg(feature = "bench")]
@@ -118,6 +120,7 @@ impl InferenceBench {
             classifier,
             image,
             performance,
+            personal: Default::default(),
         })
     }
 
@@ -130,6 +133,63 @@ impl InferenceBench {
                 let start = self.performance.now();
                 for _ in 0..runs {
                     self.classifier.classify(&self.image)?;
+                }
+                Ok((self.performance.now() - start) / f64::from(runs))
+            })
+            .collect()
+    }
+
+    /// Like [`InferenceBench::time`], for the page's whole answer to one digit: inference,
+    /// then the person's `examples` examples (made from variations of the seven, labelled
+    /// 0-9 in turn, each with its own variations as the page keeps them) have their say.
+    pub fn time_reading(
+        &self,
+        batches: u32,
+        runs: u32,
+        examples: u32,
+    ) -> Result<Vec<f64>, wasm_bindgen::JsError> {
+        use crate::personal::{variations, Personal, PARAMS};
+        use crate::warp::{warp, Affine};
+        let mut cache = self.personal.borrow_mut();
+        if cache.as_ref().map(|(n, _)| *n) != Some(examples) {
+            *cache = None;
+        }
+        if cache.is_none() {
+            let kept: Vec<(usize, Vec<crate::personal::Reading>)> = (0..examples)
+                .map(|i| {
+                    let moved = Affine {
+                        angle_deg: (i % 21) as f32 - 10.0,
+                        shift: ((i % 3) as f32 - 1.0, 0.0),
+                        ..Affine::IDENTITY
+                    };
+                    let image =
+                        crate::DigitImage::from_pixels(warp(self.image.pixels(), &moved, None));
+                    let features = variations(&image)
+                        .iter()
+                        .map(|v| {
+                            let p = self.classifier.classify(v)?;
+                            Ok((p.logits, p.features))
+                        })
+                        .collect::<Result<Vec<_>, crate::ClassifierError>>()?;
+                    Ok(((i % 10) as usize, features))
+                })
+                .collect::<Result<_, wasm_bindgen::JsError>>()?;
+            *cache = Some((
+                examples,
+                Personal::new(self.classifier.trust(), kept, PARAMS),
+            ));
+        }
+        let Some((_, personal)) = cache.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let runs = runs.max(1);
+        (0..batches)
+            .map(|_| {
+                let start = self.performance.now();
+                for _ in 0..runs {
+                    let p = self.classifier.classify(&self.image)?;
+                    let answer = personal.adapt(self.classifier.trust(), &p.logits, &p.features);
+                    std::hint::black_box(answer);
                 }
                 Ok((self.performance.now() - start) / f64::from(runs))
             })

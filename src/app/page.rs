@@ -16,7 +16,7 @@ use super::bars::Bars;
 use super::explain::{PadSaliency, PreviewSaliency};
 use super::number_view::{DigitBoxes, Number};
 use super::pad::{Drawing, Pad, SharedDrawing};
-use super::personal_panel::PersonalPanel;
+use super::personal_panel::{Forget, PersonalPanel};
 use super::personal_store::PersonalStore;
 use super::preview::Preview;
 use super::reader::AnswerCache;
@@ -25,7 +25,7 @@ use super::status::Status;
 use crate::classifier::Classifier;
 use crate::fingerprint::fnv1a_hex;
 use crate::number::select;
-use crate::personal::{from_text, Example, Source};
+use crate::personal::{from_text, within_limits, Example, Source, MAX_PER_DIGIT};
 use crate::preprocess::strokes_to_placed_digit;
 use crate::saliency::explain_answer;
 use crate::strokes::{Bounds, Point};
@@ -427,16 +427,14 @@ pub fn app(props: &AppProps) -> Html {
                             .and_then(|examples| reader.store.borrow_mut().set(examples, &model));
                         match kept {
                             Ok(()) => {
-                                let (counts, any) = {
-                                    let store = reader.store.borrow();
-                                    (store.personal.counts(), !store.examples.is_empty())
-                                };
-                                dispatch.dispatch(Action::PersonalChanged(counts));
+                                let examples = reader.store.borrow().examples.clone();
+                                let any = !examples.is_empty();
+                                dispatch.dispatch(Action::PersonalChanged(Rc::new(examples)));
                                 if any {
                                     reader.read_and_explain(&explain_on, &pending_explain);
                                 }
                             }
-                            Err(reason) => dispatch.dispatch(Action::Notice(Some(reason))),
+                            Err(reason) => dispatch.dispatch(Action::StoredUnreadable(reason)),
                         }
                     }
                     Err(reason) => dispatch.dispatch(Action::ModelFailed(reason)),
@@ -540,28 +538,48 @@ pub fn app(props: &AppProps) -> Html {
             }
         })
     };
-    // The person's examples changed: keep them, tell the page, read the drawing again.
+    // The person's examples changed: keep them within the limits, save them, tell the page,
+    // read the drawing again. What is used is always what is stored: when the browser refuses
+    // to save, the examples go back to what they were.
     let set_examples = {
         let reader = reader.clone();
-        Rc::new(move |examples: Vec<Example>, notice: Option<String>| {
-            let dispatch = &reader.dispatch;
-            let Some(model) = reader.classifier.borrow().clone() else {
-                dispatch.dispatch(Action::Notice(Some(
-                    "The model is still loading: try again in a moment.".into(),
+        Rc::new(
+            move |examples: Vec<Example>, notice: Option<String>| -> bool {
+                let dispatch = &reader.dispatch;
+                let Some(model) = reader.classifier.borrow().clone() else {
+                    dispatch.dispatch(Action::Notice(Some(
+                        "The model is still loading: try again in a moment.".into(),
+                    )));
+                    return false;
+                };
+                let before = reader.store.borrow().examples.clone();
+                let (examples, dropped) = within_limits(examples);
+                let set = reader.store.borrow_mut().set(examples, &model);
+                let saved = set.and_then(|()| reader.store.borrow().save());
+                let (ok, notice) = match saved {
+                    Ok(()) if dropped > 0 => (
+                        true,
+                        Some(format!(
+                        "{}Only the {MAX_PER_DIGIT} most recent examples of each digit are kept: \
+                         {dropped} older ones were left out.",
+                        notice.map(|n| format!("{n} ")).unwrap_or_default()
+                    )),
+                    ),
+                    Ok(()) => (true, notice),
+                    Err(reason) => {
+                        // Back to what was kept (and used) before; the model read it a moment ago.
+                        let _ = reader.store.borrow_mut().set(before, &model);
+                        (false, Some(format!("Nothing changed: {reason}.")))
+                    }
+                };
+                dispatch.dispatch(Action::PersonalChanged(Rc::new(
+                    reader.store.borrow().examples.clone(),
                 )));
-                return;
-            };
-            let set = reader.store.borrow_mut().set(examples, &model);
-            let saved = set.and_then(|()| reader.store.borrow().save());
-            dispatch.dispatch(Action::PersonalChanged(
-                reader.store.borrow().personal.counts(),
-            ));
-            dispatch.dispatch(Action::Notice(match saved {
-                Ok(()) => notice,
-                Err(reason) => Some(reason),
-            }));
-            reader.read();
-        })
+                dispatch.dispatch(Action::Notice(notice));
+                reader.read();
+                ok
+            },
+        )
     };
     let on_correct = {
         let set_examples = set_examples.clone();
@@ -578,10 +596,42 @@ pub fn app(props: &AppProps) -> Html {
             }
         })
     };
+    // Forgetting (all, the last, or one picked from the list) can be undone until the
+    // examples change otherwise.
     let on_forget = {
         let set_examples = set_examples.clone();
+        let store = store.clone();
+        let dispatch = state.dispatcher();
+        Callback::from(move |which: Forget| {
+            let before = store.borrow().examples.clone();
+            let mut examples = before.clone();
+            let what = match which {
+                Forget::All => {
+                    examples.clear();
+                    format!(
+                        "Forgot {} example{}.",
+                        before.len(),
+                        if before.len() == 1 { "" } else { "s" }
+                    )
+                }
+                Forget::One(index) if index < examples.len() => {
+                    let gone = examples.remove(index);
+                    format!("Forgot an example of {}.", gone.label)
+                }
+                Forget::One(_) => return,
+            };
+            if examples.len() != before.len() && set_examples(examples, Some(what)) {
+                dispatch.dispatch(Action::Forgot(Rc::new(before)));
+            }
+        })
+    };
+    let on_undo_forget = {
+        let set_examples = set_examples.clone();
+        let undo = state.undo.clone();
         Callback::from(move |()| {
-            set_examples(Vec::new(), Some("Forgot every example.".into()));
+            if let Some(before) = &undo {
+                set_examples(before.to_vec(), Some("Examples restored.".into()));
+            }
         })
     };
     let on_export = {
@@ -604,7 +654,13 @@ pub fn app(props: &AppProps) -> Html {
                     let n = imported.len();
                     let mut examples = store.borrow().examples.clone();
                     examples.extend(imported);
-                    set_examples(examples, Some(format!("Imported {n} examples.")));
+                    set_examples(
+                        examples,
+                        Some(format!(
+                            "Imported {n} example{}.",
+                            if n == 1 { "" } else { "s" }
+                        )),
+                    );
                 }
                 Err(reason) => dispatch.dispatch(Action::Notice(Some(reason))),
             }
@@ -751,8 +807,10 @@ pub fn app(props: &AppProps) -> Html {
                     </div>
                 }
                 <Bars probabilities={shown.map(|s| s.answer.probabilities)} />
-                <PersonalPanel counts={state.personal} notice={state.notice.clone()}
-                    on_forget={on_forget} on_export={on_export} on_import={on_import} />
+                <PersonalPanel kept={state.kept.clone()} notice={state.notice.clone()}
+                    unreadable={state.unreadable.clone()} can_undo={state.undo.is_some()}
+                    on_forget={on_forget} on_undo={on_undo_forget} on_export={on_export}
+                    on_import={on_import} />
             </section>
         </main>
     }

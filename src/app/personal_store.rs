@@ -3,10 +3,14 @@
 //! model in use.
 
 use crate::classifier::Classifier;
-use crate::personal::{from_text, to_text, Example, Personal, PARAMS};
+use crate::personal::{from_text, to_text, variations, Example, Personal, PARAMS, VARIATIONS};
 
 /// The `localStorage` key.
 const KEY: &str = "digitpad-personal-examples";
+
+/// Where stored examples that could not be read are set aside, untouched, before anything is
+/// saved over them.
+const UNREADABLE_KEY: &str = "digitpad-personal-examples-unreadable";
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -22,26 +26,49 @@ pub struct PersonalStore {
 }
 
 impl PersonalStore {
-    /// Reads the examples this browser kept; `Err` names what was wrong with them (they are
-    /// then left alone, not overwritten, until the person changes them).
+    /// Reads the examples this browser kept; `Err` names what was wrong with them. Text that
+    /// cannot be read is first copied aside (under its own key, once), so that saving new
+    /// examples later loses nothing.
     pub fn load() -> Result<Vec<Example>, String> {
-        let Some(text) = storage().and_then(|s| s.get_item(KEY).ok().flatten()) else {
+        let Some(storage) = storage() else {
             return Ok(Vec::new());
         };
-        from_text(&text).map_err(|e| format!("Your saved examples could not be read ({e})"))
+        let Some(text) = storage.get_item(KEY).ok().flatten() else {
+            return Ok(Vec::new());
+        };
+        from_text(&text).map_err(|e| {
+            let aside = match storage.get_item(UNREADABLE_KEY).ok().flatten() {
+                Some(_) => true,
+                None => storage.set_item(UNREADABLE_KEY, &text).is_ok(),
+            };
+            format!(
+                "The examples this browser saved could not be read ({e}).{}",
+                if aside {
+                    " They are kept aside, untouched; new corrections start afresh."
+                } else {
+                    ""
+                }
+            )
+        })
     }
 
-    /// Replaces the examples and recomputes their features with `classifier`.
+    /// Replaces the examples and recomputes their features with `classifier` (each example
+    /// with its variations, see [`crate::personal::VARIATIONS`]).
     pub fn set(&mut self, examples: Vec<Example>, classifier: &Classifier) -> Result<(), String> {
-        let images: Vec<_> = examples.iter().map(|e| e.image.clone()).collect();
+        let images: Vec<_> = examples.iter().flat_map(|e| variations(&e.image)).collect();
         let predictions = classifier
             .classify_batch(&images)
             .map_err(|e| format!("Your examples could not be read by the model: {e}"))?;
+        let per_example = 1 + VARIATIONS.len();
         self.personal = Personal::new(
+            classifier.trust(),
             examples
                 .iter()
-                .zip(predictions)
-                .map(|(e, p)| (usize::from(e.label), p.features))
+                .zip(predictions.chunks(per_example))
+                .map(|(e, p)| {
+                    let readings = p.iter().map(|p| (p.logits, p.features.clone())).collect();
+                    (usize::from(e.label), readings)
+                })
                 .collect(),
             PARAMS,
         );

@@ -8,8 +8,8 @@ use std::rc::Rc;
 use yew::Reducible;
 
 use crate::classifier::Prediction;
-use crate::digit::{DigitImage, CLASSES};
-use crate::personal::Adapted;
+use crate::digit::DigitImage;
+use crate::personal::{Adapted, Example};
 use crate::preprocess::Placement;
 use crate::saliency::Saliency;
 use crate::strokes::Bounds;
@@ -95,10 +95,15 @@ pub struct AppState {
     pub explain: bool,
     /// The explanation of the answer on show, once computed (it follows the answer).
     pub saliency: Option<Explained>,
-    /// The person's examples kept in this browser, per digit.
-    pub personal: [usize; CLASSES],
+    /// The person's examples kept in this browser (and used), oldest first.
+    pub kept: Rc<Vec<Example>>,
     /// A line about the examples (an import, a failure to save).
     pub notice: Option<String>,
+    /// The examples as they were before the last "forget", while it can be undone (until the
+    /// examples change otherwise).
+    pub undo: Option<Rc<Vec<Example>>>,
+    /// Why the examples this browser stored could not be read (they are kept aside, untouched).
+    pub unreadable: Option<String>,
 }
 
 /// An explanation and the drawing it explains.
@@ -140,8 +145,10 @@ impl Default for AppState {
             revision: 0,
             explain: false,
             saliency: None,
-            personal: [0; CLASSES],
+            kept: Rc::default(),
             notice: None,
+            undo: None,
+            unreadable: None,
         }
     }
 }
@@ -164,8 +171,13 @@ pub enum Action {
     ToggleExplain,
     /// An explanation was computed.
     Explained(Box<Explained>),
-    /// The person's examples changed: how many there are now, per digit.
-    PersonalChanged([usize; CLASSES]),
+    /// The person's examples changed: those kept now (a "forget" that can be undone
+    /// follows with [`Action::Forgot`]).
+    PersonalChanged(Rc<Vec<Example>>),
+    /// Examples were forgotten: those kept before, to offer undo with.
+    Forgot(Rc<Vec<Example>>),
+    /// The stored examples could not be read: why.
+    StoredUnreadable(String),
     /// A line about the examples, or none.
     Notice(Option<String>),
 }
@@ -190,7 +202,12 @@ impl Reducible for AppState {
             Action::Hover(hover) => next.hover = hover,
             Action::ToggleExplain => next.explain = !next.explain,
             Action::Explained(explained) => next.saliency = Some(*explained),
-            Action::PersonalChanged(counts) => next.personal = counts,
+            Action::PersonalChanged(kept) => {
+                next.kept = kept;
+                next.undo = None;
+            }
+            Action::Forgot(before) => next.undo = Some(before),
+            Action::StoredUnreadable(reason) => next.unreadable = Some(reason),
             Action::Notice(notice) => next.notice = notice,
             Action::StrokesDrawn(n) => next.strokes = n,
             Action::Edited(n) => {

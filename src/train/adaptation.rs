@@ -1,10 +1,15 @@
 //! `digitpad adapt-eval`: how much a few corrections help one person, simulated on drawings
 //! grouped by writer ([`crate::personal`] is what the page runs).
 //!
-//! For each writer and each k, the person corrects the first k drawings of every digit the
-//! model gets wrong at least once for them ("misread digits"; or of every digit, with the
-//! `every-digit` policy); accuracy is then measured on that writer's other drawings, with the
-//! model alone (before) and with the corrections (after).
+//! Two protocols:
+//! - **k per digit** ([`simulate`]): for each writer and each k, the person corrects the first k
+//!   drawings of every digit the model gets wrong at least once for them ("misread digits"; or
+//!   of every digit, with the `every-digit` policy); accuracy is then measured on that writer's
+//!   other drawings, with the model alone (before) and with the corrections (after).
+//! - **A session** ([`simulate_sessions`]): the writer's first drawings are written in order,
+//!   each read with the corrections made so far and corrected when not shown right; their
+//!   later drawings are then read before and after. This is how real writers, who wrote each
+//!   digit only a few times, are measured.
 
 use std::path::Path;
 
@@ -12,16 +17,70 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::classifier::{Classifier, Prediction};
+use crate::digit::DigitImage;
 use crate::files::{read_drawing, stroke_files};
-use crate::personal::{Params, Personal};
+use crate::personal::{variations, Params, Personal, Reading};
+use crate::trust::{Trust, Verdict};
 
-/// One writer's drawings: `(n, digit, prediction)`, `n` the drawing's number among that
-/// writer's drawings of that digit.
+/// One drawing of a writer, as the model reads it.
+pub struct Drawing {
+    /// Its number among the writer's drawings of that digit (0 first).
+    pub n: usize,
+    /// The digit it shows.
+    pub digit: usize,
+    /// The model's prediction.
+    pub prediction: Prediction,
+    /// The model's reading of its [`crate::personal::VARIATIONS`] (what a correction adds
+    /// beside the drawing's own).
+    pub variations: Vec<Reading>,
+}
+
+impl Drawing {
+    /// What a correction of this drawing keeps: its features, and its variations' when
+    /// `with_variations`.
+    fn example(&self, with_variations: bool) -> (usize, Vec<Reading>) {
+        let p = &self.prediction;
+        let mut features = vec![(p.logits, p.features.clone())];
+        if with_variations {
+            features.extend(self.variations.iter().cloned());
+        }
+        (self.digit, features)
+    }
+}
+
+/// One writer's drawings, in the order they were written.
 pub struct Writer {
-    /// The writer's folder name.
+    /// The writer's folder name or id.
     pub name: String,
-    /// Every drawing, with the model's prediction.
-    pub drawings: Vec<(usize, usize, Prediction)>,
+    /// Every drawing.
+    pub drawings: Vec<Drawing>,
+}
+
+/// Reads `images` (`(n, digit, image)`) with `classifier`, variations included.
+fn read_drawings(
+    classifier: &Classifier,
+    images: Vec<(usize, usize, DigitImage)>,
+) -> Result<Vec<Drawing>> {
+    let all: Vec<DigitImage> = images.iter().flat_map(|(_, _, i)| variations(i)).collect();
+    let per = all.len() / images.len().max(1);
+    let predictions = classifier.classify_batch(&all)?;
+    let mut chunks = predictions.chunks(per.max(1));
+    Ok(images
+        .into_iter()
+        .filter_map(|(n, digit, _)| {
+            let chunk = chunks.next()?;
+            let (first, rest) = chunk.split_first()?;
+            Some(Drawing {
+                n,
+                digit,
+                prediction: first.clone(),
+                variations: rest
+                    .iter()
+                    .map(|p| (p.logits, p.features.clone()))
+                    .collect(),
+            })
+        })
+        .collect())
 }
 
 /// Reads the writers under `dir`: one folder per writer, files named `<n>-<digit>.strokes`.
@@ -34,7 +93,6 @@ pub fn load_writers(dir: &Path, classifier: &Classifier) -> Result<Vec<Writer>> 
     folders.sort();
     let mut writers = Vec::new();
     for folder in folders {
-        let mut meta = Vec::new();
         let mut images = Vec::new();
         for path in stroke_files(&folder, "writer's")? {
             let stem = path
@@ -48,23 +106,17 @@ pub fn load_writers(dir: &Path, classifier: &Classifier) -> Result<Vec<Writer>> 
             let Some((n, digit)) = parsed else {
                 bail!("{}: expected a name `<n>-<digit>.strokes`", path.display());
             };
-            images.push(read_drawing(&path)?);
-            meta.push((n, digit));
+            images.push((n, digit, read_drawing(&path)?));
         }
         if images.is_empty() {
             continue;
         }
-        let predictions = classifier.classify_batch(&images)?;
         writers.push(Writer {
             name: folder
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            drawings: meta
-                .into_iter()
-                .zip(predictions)
-                .map(|((n, d), p)| (n, d, p))
-                .collect(),
+            drawings: read_drawings(classifier, images)?,
         });
     }
     if writers.is_empty() {
@@ -95,15 +147,9 @@ pub fn pen_writers(
     }
     let mut writers = Vec::new();
     for (name, drawings) in by_writer {
-        let images: Vec<_> = drawings.iter().map(|(_, _, i)| i.clone()).collect();
-        let predictions = classifier.classify_batch(&images)?;
         writers.push(Writer {
             name: name.to_string(),
-            drawings: drawings
-                .into_iter()
-                .zip(predictions)
-                .map(|((n, d, _), p)| (n, d, p))
-                .collect(),
+            drawings: read_drawings(classifier, drawings)?,
         });
     }
     if writers.is_empty() {
@@ -139,13 +185,53 @@ pub struct AdaptRow {
     pub after: f64,
 }
 
-/// Simulates `writers` at each k in `ks` with `policy`, the examples weighed by `params`.
+/// How the page is simulated: the weights of the examples, and whether a correction keeps
+/// its variations too.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Adaptation {
+    /// The examples' weights.
+    pub params: Params,
+    /// Whether a correction stands for its variations as well.
+    pub variations: bool,
+}
+
+impl Adaptation {
+    /// What the page does.
+    pub const PAGE: Adaptation = Adaptation {
+        params: crate::personal::PARAMS,
+        variations: true,
+    };
+
+    fn personal<'a>(
+        &self,
+        trust: &Trust,
+        corrected: impl Iterator<Item = &'a Drawing>,
+    ) -> Personal {
+        Personal::new(
+            trust,
+            corrected.map(|d| d.example(self.variations)).collect(),
+            self.params,
+        )
+    }
+}
+
+/// Whether `personal`'s answer to `drawing` is what the page shows as right: its digit, with
+/// a digit verdict.
+fn shown_right(personal: &Personal, trust: &Trust, drawing: &Drawing) -> bool {
+    let p = &drawing.prediction;
+    let answer = personal.adapt(trust, &p.logits, &p.features);
+    answer.digit() == drawing.digit && answer.verdict == Verdict::Digit
+}
+
+/// Simulates `writers` at each k in `ks` with `policy`, adapting as `adaptation` says.
+/// Accuracy here is the classifier's digit (the verdict aside), as before the page had
+/// verdicts; [`simulate_sessions`] scores what is shown.
 pub fn simulate(
     classifier: &Classifier,
     writers: &[Writer],
     ks: &[usize],
     policy: Policy,
-    params: Params,
+    adaptation: Adaptation,
 ) -> Vec<AdaptRow> {
     let trust = classifier.trust();
     let mut rows = Vec::new();
@@ -155,32 +241,31 @@ pub fn simulate(
                 writer
                     .drawings
                     .iter()
-                    .any(|(_, digit, p)| *digit == d && p.digit() != d)
+                    .any(|x| x.digit == d && x.prediction.digit() != d)
             })
             .collect();
         for &k in ks {
             let corrected =
-                |n: usize, digit: usize| n < k && (policy == Policy::EveryDigit || misread[digit]);
-            let personal = Personal::new(
-                writer
-                    .drawings
-                    .iter()
-                    .filter(|(n, d, _)| corrected(*n, *d))
-                    .map(|(_, d, p)| (*d, p.features.clone()))
-                    .collect(),
-                params,
-            );
+                |x: &Drawing| x.n < k && (policy == Policy::EveryDigit || misread[x.digit]);
+            let personal =
+                adaptation.personal(trust, writer.drawings.iter().filter(|x| corrected(x)));
             // Measured on every drawing numbered k or later, the same set before and after; a
             // writer with nothing left to measure at this k (a real writer who wrote each
             // digit once or twice) has no row.
-            let measured: Vec<_> = writer.drawings.iter().filter(|(n, _, _)| *n >= k).collect();
+            let measured: Vec<_> = writer.drawings.iter().filter(|x| x.n >= k).collect();
             if measured.is_empty() {
                 continue;
             }
-            let before = measured.iter().filter(|(_, d, p)| p.digit() == *d).count();
+            let before = measured
+                .iter()
+                .filter(|x| x.prediction.digit() == x.digit)
+                .count();
             let after = measured
                 .iter()
-                .filter(|(_, d, p)| personal.adapt(trust, &p.logits, &p.features).digit() == *d)
+                .filter(|x| {
+                    let p = &x.prediction;
+                    personal.adapt(trust, &p.logits, &p.features).digit() == x.digit
+                })
                 .count();
             let share = |n: usize| n as f64 / measured.len().max(1) as f64;
             rows.push(AdaptRow {
@@ -196,6 +281,124 @@ pub fn simulate(
     rows
 }
 
+/// One writer's session: the first part written with every miss corrected, the rest read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionRow {
+    /// The writer.
+    pub writer: String,
+    /// Drawings written in the first part.
+    pub written: usize,
+    /// Corrections made in it.
+    pub corrections: usize,
+    /// Drawings read afterwards.
+    pub measured: usize,
+    /// Share of those shown right by the model alone.
+    pub before: f64,
+    /// Share shown right with the corrections.
+    pub after: f64,
+}
+
+/// The session protocol: each writer writes their first `m` drawings in order, `m` half of
+/// their drawings but at most `most`, each read with the corrections made so far and
+/// corrected when not shown right (wrong digit, "not sure" or "not a digit"); their next `m`
+/// drawings are then read with the model alone and with the corrections. Writers with fewer
+/// than `2 * least` drawings are left out. "Shown right" is the page's: the right digit with a
+/// digit verdict.
+pub fn simulate_sessions(
+    classifier: &Classifier,
+    writers: &[Writer],
+    (least, most): (usize, usize),
+    adaptation: Adaptation,
+) -> Vec<SessionRow> {
+    let trust = classifier.trust();
+    let mut rows = Vec::new();
+    for writer in writers
+        .iter()
+        .filter(|w| w.drawings.len() >= 2 * least.max(1))
+    {
+        let first = (writer.drawings.len() / 2).min(most);
+        let (written, rest) = writer.drawings.split_at(first);
+        let measured = &rest[..first];
+        let mut corrected: Vec<&Drawing> = Vec::new();
+        for drawing in written {
+            let personal = adaptation.personal(trust, corrected.iter().copied());
+            if !shown_right(&personal, trust, drawing) {
+                corrected.push(drawing);
+            }
+        }
+        let model = Personal::default();
+        let personal = adaptation.personal(trust, corrected.iter().copied());
+        let share = |p: &Personal| {
+            measured.iter().filter(|x| shown_right(p, trust, x)).count() as f64
+                / measured.len() as f64
+        };
+        rows.push(SessionRow {
+            writer: writer.name.clone(),
+            written: written.len(),
+            corrections: corrected.len(),
+            measured: measured.len(),
+            before: share(&model),
+            after: share(&personal),
+        });
+    }
+    rows
+}
+
+/// What [`simulate_sessions`]' rows say in sum.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SessionSummary {
+    /// Writers simulated.
+    pub writers: usize,
+    /// Mean share shown right, before and after.
+    pub mean: (f64, f64),
+    /// The `hardest` writers (lowest before): their mean before and after.
+    pub hardest: (f64, f64),
+    /// How many writers that is.
+    pub hardest_count: usize,
+    /// Share of the hardest writers' gap to 100% that the corrections closed.
+    pub gap_closed: f64,
+    /// The writer lowest after, and their before and after.
+    pub worst_after: (String, f64, f64),
+    /// Writers read at 98% or better before: how many, their mean after, and how many of
+    /// them lost anything.
+    pub well_read: (usize, f64, usize),
+}
+
+/// Sums up `rows`, the hardest `hardest` writers apart.
+pub fn summarize_sessions(rows: &[SessionRow], hardest: usize) -> SessionSummary {
+    let mean = |v: &[&SessionRow], f: fn(&SessionRow) -> f64| {
+        v.iter().map(|r| f(r)).sum::<f64>() / v.len().max(1) as f64
+    };
+    let all: Vec<&SessionRow> = rows.iter().collect();
+    let mut by_before = all.clone();
+    by_before.sort_by(|a, b| a.before.total_cmp(&b.before));
+    let hard = &by_before[..hardest.min(by_before.len())];
+    let (hard_before, hard_after) = (mean(hard, |r| r.before), mean(hard, |r| r.after));
+    let worst = all
+        .iter()
+        .min_by(|a, b| a.after.total_cmp(&b.after))
+        .map(|r| (r.writer.clone(), r.before, r.after))
+        .unwrap_or_default();
+    let well: Vec<&SessionRow> = all.iter().copied().filter(|r| r.before >= 0.98).collect();
+    SessionSummary {
+        writers: rows.len(),
+        mean: (mean(&all, |r| r.before), mean(&all, |r| r.after)),
+        hardest: (hard_before, hard_after),
+        hardest_count: hard.len(),
+        gap_closed: if hard_before < 1.0 {
+            (hard_after - hard_before) / (1.0 - hard_before)
+        } else {
+            0.0
+        },
+        worst_after: worst,
+        well_read: (
+            well.len(),
+            mean(&well, |r| r.after),
+            well.iter().filter(|r| r.after < r.before - 1e-9).count(),
+        ),
+    }
+}
+
 /// One wrong correction per writer (their first 3, "corrected" to 8, a digit it resembles):
 /// accuracy on the writer's drawings of the other digits (not 3) before and after, per
 /// writer. (Their other 3s follow the correction, as they should: what the person says goes,
@@ -203,26 +406,34 @@ pub fn simulate(
 pub fn wrong_correction(
     classifier: &Classifier,
     writers: &[Writer],
-    params: Params,
+    adaptation: Adaptation,
 ) -> Vec<(String, f64, f64)> {
     let trust = classifier.trust();
     writers
         .iter()
         .filter_map(|w| {
-            let wrong = w.drawings.iter().position(|(n, d, _)| *n == 0 && *d == 3)?;
-            let personal = Personal::new(vec![(8, w.drawings[wrong].2.features.clone())], params);
+            let wrong = w.drawings.iter().position(|x| x.n == 0 && x.digit == 3)?;
+            let (_, features) = w.drawings[wrong].example(adaptation.variations);
+            let personal = Personal::new(trust, vec![(8, features)], adaptation.params);
             let others: Vec<_> = w
                 .drawings
                 .iter()
                 .enumerate()
-                .filter(|(i, (_, d, _))| *i != wrong && *d != 3)
+                .filter(|(i, x)| *i != wrong && x.digit != 3)
                 .map(|(_, x)| x)
                 .collect();
             let n = others.len().max(1) as f64;
-            let before = others.iter().filter(|(_, d, p)| p.digit() == *d).count() as f64 / n;
+            let before = others
+                .iter()
+                .filter(|x| x.prediction.digit() == x.digit)
+                .count() as f64
+                / n;
             let after = others
                 .iter()
-                .filter(|(_, d, p)| personal.adapt(trust, &p.logits, &p.features).digit() == *d)
+                .filter(|x| {
+                    let p = &x.prediction;
+                    personal.adapt(trust, &p.logits, &p.features).digit() == x.digit
+                })
                 .count() as f64
                 / n;
             Some((w.name.clone(), before, after))

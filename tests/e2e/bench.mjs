@@ -208,8 +208,24 @@ async function inferenceRunner(browser, base, which) {
     which === "page"
       ? page.evaluate((n) => Array.from(window.__bench.time(n, 10)), batches)
       : page.evaluate((n) => window.benchInference(n, 10), batches);
-  return { run, close: () => context.close() };
+  // The page's whole answer to a digit (inference, then the person's examples), with none
+  // kept and with KEPT_EXAMPLES, in alternating rounds.
+  const reading = async () => {
+    const none = [];
+    const kept = [];
+    for (let round = 0; round < WARM_ROUNDS; round++) {
+      none.push(...(await page.evaluate(() => Array.from(window.__bench.time_reading(5, 10, 0)))));
+      kept.push(
+        ...(await page.evaluate((k) => Array.from(window.__bench.time_reading(5, 10, k)), KEPT_EXAMPLES)),
+      );
+    }
+    return { none, kept };
+  };
+  return { run, reading, close: () => context.close() };
 }
+
+/** Examples a person may keep at most (src/personal.rs: 30 of each digit). */
+const KEPT_EXAMPLES = 300;
 
 /** Warm inference is timed in rounds that alternate between the two pages (5 batches of 10
  * runs each per round), like the cold loads, so that the machine's drift weighs on both.
@@ -231,6 +247,7 @@ async function inferenceTimings(browser, pageBase, ortBase) {
     for (let round = 0; round < WARM_ROUNDS; round++) {
       for (const [i, runner] of runners.entries()) timings[i].batches.push(...(await runner.run(5)));
     }
+    timings[0].reading = await runners[0].reading();
     return timings;
   } finally {
     for (const runner of runners) await runner.close();
@@ -383,6 +400,12 @@ async function main() {
     navigation_to_ready_ms: readySummary(page.ready),
     page_inference_ms: inferenceSummary(page),
     startup_breakdown_ms: page.breakdown,
+    reading_with_examples_ms: {
+      examples: KEPT_EXAMPLES,
+      none_p50: quantile(page.reading.none, 0.5),
+      kept_p50: quantile(page.reading.kept, 0.5),
+      ratio_p50: quantile(page.reading.kept, 0.5) / quantile(page.reading.none, 0.5),
+    },
     returning_writer: {
       saved_examples: page.returning.examples,
       navigation_to_ready_ms: readySummary(page.returning.ready),
@@ -422,6 +445,8 @@ async function main() {
   const firstRuns = (f) => `first 400 runs after start-up p50 ${f.p50.toFixed(3)} ms, p95 ${f.p95.toFixed(3)} ms`;
   console.log(`inference in the page    p50 ${result.page_inference_ms.p50.toFixed(3)} ms, p95 ${result.page_inference_ms.p95.toFixed(3)} ms (${result.page_inference_ms.runs} runs, warm)`);
   console.log(`                         ${firstRuns(result.page_inference_ms.first_runs)}`);
+  const rw = result.reading_with_examples_ms;
+  console.log(`reading a digit          p50 ${rw.none_p50.toFixed(3)} ms without examples, ${rw.kept_p50.toFixed(3)} ms with ${rw.examples} kept (${rw.ratio_p50.toFixed(2)}x)`);
   console.log("start-up, median of the same loads:");
   for (const [name, ms] of Object.entries(page.breakdown)) console.log(`  ${name.padEnd(28)} ${ms.toFixed(0).padStart(6)} ms`);
   if (result.onnxruntime_web) {

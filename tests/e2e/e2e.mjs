@@ -10,7 +10,7 @@
 // no request leaves 127.0.0.1, and that the console has no errors. Screenshots go to
 // target/e2e/.
 import { chromium } from "playwright-core";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startServer } from "./serve.mjs";
@@ -329,6 +329,21 @@ async function main() {
     await countIs(1);
     p1 = await drawOne("3-1");
     check(p1.digit === "1" && p1.source === "personal", `Import brings the example back: a 1 in that hand reads ${p1.digit} (${p1.source})`);
+    await page.click('[data-testid="forget"]');
+    await countIs(0);
+    // Imports past the limit (30 of each digit) are trimmed with a word; huge files refused.
+    const line = exportedText.split("\n")[1];
+    const many = join(shots, "forty-ones.txt");
+    await writeFile(many, `digitpad personal examples 1\n${`${line}\n`.repeat(40)}`);
+    await page.setInputFiles('[data-testid="import"]', many);
+    await countIs(30);
+    const trimmed = await page.locator(".personal-notice").innerText();
+    check(/30 most recent/.test(trimmed) && /10 older/.test(trimmed), `an import of 40 examples of one digit keeps 30 and says so ("${trimmed.replace(/\s+/g, " ")}")`);
+    const huge = join(shots, "huge.txt");
+    await writeFile(huge, `digitpad personal examples 1\n${`${line}\n`.repeat(1400)}`);
+    await page.setInputFiles('[data-testid="import"]', huge);
+    await page.waitForFunction(() => /Nothing was imported/.test(document.querySelector(".personal-notice")?.textContent ?? ""), null, { timeout: 5000 });
+    check((await personalCount()) === 30, "a 2 MB file is refused before it is read, and the examples stay as they were");
     await page.click('[data-testid="forget"]');
     await countIs(0);
 
