@@ -80,17 +80,18 @@ fn predict_says_not_a_digit_for_a_scribble() {
 }
 
 #[test]
-fn every_command_has_help() {
-    for command in [
-        vec![],
-        vec!["train"],
-        vec!["eval"],
-        vec!["predict"],
-        vec!["export"],
-        vec!["calibrate"],
-        vec!["adapt-eval"],
-        vec!["bench"],
-    ] {
+fn the_command_line_is_well_formed_and_every_command_has_help() {
+    use clap::CommandFactory;
+    // clap's own consistency check (conflicting names, bad defaults, ...).
+    digitpad::cli::Cli::command().debug_assert();
+    // Every subcommand clap knows, not a list kept by hand.
+    let names: Vec<String> = digitpad::cli::Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .filter(|n| n != "help")
+        .collect();
+    assert!(names.len() >= 8, "{names:?}");
+    for command in std::iter::once(Vec::new()).chain(names.iter().map(|n| vec![n.as_str()])) {
         let output = digitpad().args(&command).arg("--help").output().unwrap();
         assert!(output.status.success(), "{command:?} --help failed");
         let text = String::from_utf8_lossy(&output.stdout);

@@ -92,11 +92,38 @@ fn document() -> web_sys::Document {
 }
 
 /// Mounts a fresh app into its own element and returns that element.
-fn mount(model: ModelSource) -> Element {
+/// A mounted app: its root element, and the app, destroyed (with its window listeners) and
+/// taken out of the document when the test is done with it, so that one test's keys and
+/// state never reach another's app.
+struct Mounted {
+    root: Element,
+    app: Option<yew::AppHandle<App>>,
+}
+
+impl std::ops::Deref for Mounted {
+    type Target = Element;
+    fn deref(&self) -> &Element {
+        &self.root
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        if let Some(app) = self.app.take() {
+            app.destroy();
+        }
+        self.root.remove();
+    }
+}
+
+fn mount(model: ModelSource) -> Mounted {
     let root = document().create_element("div").unwrap();
     document().body().unwrap().append_child(&root).unwrap();
-    yew::Renderer::<App>::with_root_and_props(root.clone(), AppProps { model }).render();
-    root
+    let app = yew::Renderer::<App>::with_root_and_props(root.clone(), AppProps { model }).render();
+    Mounted {
+        root,
+        app: Some(app),
+    }
 }
 
 fn find(root: &Element, id: &str) -> Option<Element> {
@@ -133,9 +160,25 @@ async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-/// Lets Yew render and the browser run a frame.
-async fn settle() {
-    TimeoutFuture::new(40).await;
+/// Strokes the answer on show was read from (0 when there is none).
+fn strokes_read(root: &Element) -> usize {
+    attr(root, "prediction", "data-strokes")
+        .parse()
+        .unwrap_or(0)
+}
+
+/// Waits until the answer on show was read from `n` strokes.
+async fn wait_for_strokes(root: &Element, n: usize) {
+    wait_until(&format!("an answer read from {n} strokes"), || {
+        strokes_read(root) == n
+    })
+    .await;
+}
+
+/// Clicks Clear and waits for the answer to go.
+async fn clear(root: &Element) {
+    click(root, "clear");
+    wait_for_strokes(root, 0).await;
 }
 
 fn pointer(canvas: &Element, kind: &str, x: f32, y: f32) {
@@ -155,9 +198,12 @@ fn pointer(canvas: &Element, kind: &str, x: f32, y: f32) {
     canvas.dispatch_event(&event).unwrap();
 }
 
+/// Draws `strokes` and waits for the answer that reads all of them (those already on the pad
+/// and these).
 async fn draw(root: &Element, strokes: &[Stroke]) {
+    let expected = strokes_read(root) + strokes.len();
     draw_now(root, strokes);
-    settle().await;
+    wait_for_strokes(root, expected).await;
 }
 
 /// The pointer events of `strokes`, dispatched at once (nothing awaited).
@@ -200,7 +246,7 @@ fn clear_storage() {
     storage.clear().unwrap();
 }
 
-async fn ready_app() -> Element {
+async fn ready_app() -> Mounted {
     // No corrections saved by an earlier test (a failed test leaves its own behind: panics
     // abort in wasm, nothing is dropped).
     clear_storage();
@@ -208,7 +254,7 @@ async fn ready_app() -> Element {
 }
 
 /// [`ready_app`] on whatever this browser's storage holds.
-async fn ready_app_with_storage() -> Element {
+async fn ready_app_with_storage() -> Mounted {
     let root = mount(ModelSource::Bytes(Rc::new(common::MODEL.to_vec())));
     wait_until("the model to be ready", || {
         status_state(&root).as_deref() == Some("ready")
@@ -229,8 +275,7 @@ async fn drawn_digits_are_recognised_in_the_centre_in_a_corner_and_small() {
             .iter()
             .find(|f| f.0 == stem)
             .unwrap();
-        click(&root, "clear");
-        settle().await;
+        clear(&root).await;
         let strokes = common::strokes(fixture);
         draw(&root, &strokes).await;
         assert_eq!(text(&root, "prediction"), digit.to_string(), "{stem}");
@@ -268,15 +313,14 @@ async fn undo_and_clear_work() {
     assert_eq!(attr(&root, "prediction", "data-strokes"), "2");
 
     click(&root, "undo");
-    settle().await;
+    wait_for_strokes(&root, 1).await;
     assert_eq!(
         attr(&root, "prediction", "data-strokes"),
         "1",
         "undo re-predicts one stroke"
     );
 
-    click(&root, "clear");
-    settle().await;
+    clear(&root).await;
     assert_eq!(text(&root, "prediction"), "", "clear empties the answer");
     assert_eq!(attr(&root, "prob-4", "data-value"), "0.0000");
 
@@ -292,10 +336,9 @@ async fn undo_and_clear_work() {
         web_sys::window().unwrap().dispatch_event(&event).unwrap();
     };
     key("z", true);
-    settle().await;
-    assert_eq!(attr(&root, "prediction", "data-strokes"), "1");
+    wait_for_strokes(&root, 1).await;
     key("Escape", false);
-    settle().await;
+    wait_for_strokes(&root, 0).await;
     assert_eq!(text(&root, "prediction"), "");
 }
 
@@ -307,8 +350,7 @@ async fn a_scribble_is_not_a_digit_and_why_explains_a_digit() {
     assert_eq!(attr(&root, "prediction", "data-verdict"), "not-digit");
     assert_eq!(text(&root, "prediction"), "?");
 
-    click(&root, "clear");
-    settle().await;
+    clear(&root).await;
     let seven = fixture_strokes("digit-7");
     draw(&root, &seven).await;
     assert_eq!(attr(&root, "prediction", "data-verdict"), "digit");
@@ -330,8 +372,10 @@ async fn a_scribble_is_not_a_digit_and_why_explains_a_digit() {
     let runs: usize = attr(&root, "saliency", "data-runs").parse().unwrap();
     assert!(runs > 10, "{runs} runs");
     click(&root, "explain");
-    settle().await;
-    assert_eq!(attr(&root, "saliency", "data-state"), "off");
+    wait_until("the explanation to go", || {
+        attr(&root, "saliency", "data-state") == "off"
+    })
+    .await;
 }
 
 #[wasm_bindgen_test]
@@ -346,8 +390,7 @@ async fn a_correction_is_kept_and_forgotten() {
     assert_eq!(attr(&root, "personal-count", "data-count"), "0");
     // "It was a 1": the same drawing now reads 1, from the person's example, and is stored.
     click(&root, "correct-1");
-    settle().await;
-    assert_eq!(text(&root, "prediction"), "1");
+    wait_until("the correction", || text(&root, "prediction") == "1").await;
     assert_eq!(attr(&root, "prediction", "data-source"), "personal");
     assert_eq!(attr(&root, "personal-count", "data-count"), "1");
     let stored = storage
@@ -359,8 +402,7 @@ async fn a_correction_is_kept_and_forgotten() {
     assert_eq!(examples[0].label, 1);
     // Forget: the model's answer again, nothing stored.
     click(&root, "forget");
-    settle().await;
-    assert_eq!(text(&root, "prediction"), "7");
+    wait_until("the model's answer", || text(&root, "prediction") == "7").await;
     assert_eq!(attr(&root, "prediction", "data-source"), "model");
     assert_eq!(attr(&root, "personal-count", "data-count"), "0");
     assert_eq!(
@@ -391,7 +433,6 @@ async fn a_correction_is_kept_and_forgotten() {
     })
     .await;
     assert_eq!(text(&root, "prediction"), "7");
-    root.remove();
     clear_storage();
 }
 
@@ -429,7 +470,6 @@ async fn stored_examples_that_cannot_be_read_are_kept_aside_and_named() {
             .as_deref(),
         Some("not our format")
     );
-    root.remove();
     clear_storage();
 }
 
@@ -440,9 +480,11 @@ async fn saved_corrections_apply_on_the_next_visit_even_to_a_digit_drawn_before_
     let first = ready_app().await;
     draw(&first, &seven).await;
     click(&first, "correct-1");
-    settle().await;
-    assert_eq!(attr(&first, "personal-count", "data-count"), "1");
-    first.remove();
+    wait_until("the correction", || {
+        attr(&first, "personal-count", "data-count") == "1"
+    })
+    .await;
+    drop(first);
 
     // The next visit: the seven is drawn before the model (and so the saved correction) has
     // loaded. The page is ready before it reads the saved examples; once it has, the
@@ -467,8 +509,10 @@ async fn saved_corrections_apply_on_the_next_visit_even_to_a_digit_drawn_before_
         attr(&root, "personal-count", "data-count") == "1"
     })
     .await;
-    settle().await;
-    assert_eq!(text(&root, "prediction"), "1");
+    wait_until("the drawing read again with it", || {
+        text(&root, "prediction") == "1"
+    })
+    .await;
     assert_eq!(attr(&root, "prediction", "data-source"), "personal");
     clear_storage();
 }
@@ -486,8 +530,13 @@ async fn corrupt_model_bytes_show_an_error_and_do_not_panic() {
     assert!(message.contains("could not be loaded"), "{message}");
     // The pad still takes input without a model, and nothing panics.
     enlarge_pad(&root);
-    draw(&root, &common::strokes(common::STROKE_FIXTURES[1].2)).await;
+    draw_now(&root, &common::strokes(common::STROKE_FIXTURES[1].2));
+    wait_until("the pad to take the strokes (Undo enabled)", || {
+        !by_test_id(&root, "undo").has_attribute("disabled")
+    })
+    .await;
     assert_eq!(text(&root, "prediction"), "");
+    assert_eq!(status_state(&root).as_deref(), Some("error"));
 }
 
 /// A promise of an `ArrayBuffer` holding `bytes`, as `www/boot.js` hands the app its fetch.
@@ -586,10 +635,11 @@ async fn a_written_number_is_read_with_a_box_per_digit() {
     // The answer panel shows the last digit written; Undo takes its stroke away.
     assert_eq!(text(&root, "prediction"), "6");
     click(&root, "undo");
-    settle().await;
-    assert_eq!(text(&root, "number"), "202");
-    click(&root, "clear");
-    settle().await;
+    wait_until("the number without its last stroke", || {
+        text(&root, "number") == "202"
+    })
+    .await;
+    clear(&root).await;
     assert_eq!(text(&root, "number"), "");
     assert_eq!(
         root.query_selector_all("[data-testid=\"digit-box\"]")

@@ -191,7 +191,6 @@ impl Reader {
         let Some(classifier) = self.classifier.borrow().clone() else {
             return;
         };
-        let start = now_ms();
         let strokes = self.drawing.borrow().strokes.clone();
         if strokes.iter().all(Vec::is_empty) {
             self.groups.borrow_mut().clear();
@@ -206,7 +205,7 @@ impl Reader {
                 return;
             }
         };
-        let latency_ms = now_ms() - start;
+        let cache = self.cache.borrow();
         let store = self.store.borrow();
         let reading: Vec<Shown> = digits
             .into_iter()
@@ -216,15 +215,18 @@ impl Reader {
                     &d.prediction.logits,
                     &d.prediction.features,
                 ),
+                latency_ms: cache
+                    .inference_ms(&strokes, &d.group.pieces)
+                    .unwrap_or_default(),
                 pieces: d.group.pieces,
                 bounds: d.group.bounds,
                 prediction: d.prediction,
                 image: d.image,
                 placement: d.placement,
                 strokes: strokes.len(),
-                latency_ms,
             })
             .collect();
+        drop(cache);
         *self.groups.borrow_mut() = reading
             .iter()
             .map(|s| (s.bounds, s.pieces.clone()))
@@ -770,8 +772,9 @@ pub fn app(props: &AppProps) -> Html {
                                 placement={placement} />
                         </div>
                         <figcaption>
-                            { "Model input · " }
-                            <span data-testid="latency"
+                            { "Model input · inference " }
+                            <span data-testid="latency" title="The time the model took to \
+                                read this digit (when it was drawn: the answer is kept)"
                                 data-ms={shown.map_or(String::new(), |s| format!("{:.3}", s.latency_ms))}>
                                 { shown.map_or("–".to_string(), |s| format!("{:.1} ms", s.latency_ms)) }
                             </span>

@@ -19,10 +19,11 @@ type Key = Vec<StrokeKey>;
 /// Answers beyond this many are forgotten (a long session of drawing).
 const CAPACITY: usize = 4096;
 
-/// The model's answers to candidate digits seen so far, and how strokes meet.
+/// The model's answers to candidate digits seen so far (each with the time its inference
+/// took, per image of its batch, in milliseconds), and how strokes meet.
 #[derive(Default)]
 pub struct AnswerCache {
-    answers: HashMap<Key, Prediction>,
+    answers: HashMap<Key, (Prediction, f64)>,
     contacts: HashMap<(StrokeKey, StrokeKey), Contact>,
 }
 
@@ -63,17 +64,32 @@ impl AnswerCache {
                 .iter()
                 .map(|&c| render(strokes, &candidates[c]).0)
                 .collect();
+            let start = now_ms();
             let fresh = classifier.classify_batch(&images)?;
+            let ms = (now_ms() - start) / images.len().max(1) as f64;
             for (&c, prediction) in missing.iter().zip(fresh) {
-                answers.insert(keys[c].clone(), prediction);
+                answers.insert(keys[c].clone(), (prediction, ms));
             }
             keys.iter()
                 .map(|k| {
-                    answers.get(k).cloned().ok_or_else(|| {
+                    answers.get(k).map(|a| a.0.clone()).ok_or_else(|| {
                         ClassifierError::Output("a candidate digit got no answer".into())
                     })
                 })
                 .collect()
         })
     }
+
+    /// How long the inference that produced the answer to the digit made of `pieces` took
+    /// (its share of its batch), in milliseconds: what the page shows, rather than the time of
+    /// a reading that only looked answers up.
+    pub fn inference_ms(&self, strokes: &[Stroke], pieces: &[usize]) -> Option<f64> {
+        self.answers.get(&key(strokes, pieces)).map(|a| a.1)
+    }
+}
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
 }
