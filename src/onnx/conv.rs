@@ -596,6 +596,47 @@ mod tests {
         out
     }
 
+    /// The direct convolution of an `[n, c, h, w]` input by `o` kernels of `k x k` with
+    /// `padding` (and ReLU when `relu`), against its definition in float64.
+    fn check_against_definition(
+        [n, c, h, w]: [usize; 4],
+        o: usize,
+        k: usize,
+        padding: ((usize, usize), (usize, usize)),
+        relu: bool,
+        seed: u32,
+    ) {
+        let input = values(n * c * h * w, seed);
+        let weights = values(o * c * k * k, seed + 100);
+        let bias = values(o, seed + 200);
+        let mut op = DirectConv::new(&weights, &bias, [o, c, k, k], padding);
+        op.relu = relu;
+        let tensor = tract_ndarray::Array4::from_shape_vec((n, c, h, w), input.clone()).unwrap();
+        let out = op.eval(tvec!(Tensor::from(tensor).into_tvalue())).unwrap();
+        let expected = reference(
+            &input,
+            [n, c, h, w],
+            &weights,
+            &bias,
+            [o, k, k],
+            padding,
+            relu,
+        );
+        let (oh, ow) = op.output_size(h, w).unwrap();
+        assert_eq!(out[0].shape(), [n, o, oh, ow]);
+        let got = out[0].as_slice::<f32>().unwrap();
+        assert_eq!(got.len(), expected.len());
+        for (i, (&g, &e)) in got.iter().zip(&expected).enumerate() {
+            assert!(
+                (f64::from(g) - e).abs() <= 1e-5 * (1.0 + e.abs()),
+                "value {i}: {g} against {e}"
+            );
+            if relu {
+                assert!(g.to_bits() != (-0f32).to_bits() && g >= 0.0);
+            }
+        }
+    }
+
     #[test]
     fn direct_convolution_matches_its_definition() {
         // Channel counts below, at and past one block of 8; odd sizes that leave 1-3 pixels
@@ -607,38 +648,35 @@ mod tests {
             ([3, 2, 5, 7], 8, 3, ((1, 0), (0, 2)), false),
             ([1, 9, 3, 3], 24, 3, ((1, 1), (1, 1)), true),
         ];
-        for (seed, ([n, c, h, w], o, k, padding, relu)) in cases.into_iter().enumerate() {
-            let seed = seed as u32;
-            let input = values(n * c * h * w, seed);
-            let weights = values(o * c * k * k, seed + 100);
-            let bias = values(o, seed + 200);
-            let mut op = DirectConv::new(&weights, &bias, [o, c, k, k], padding);
-            op.relu = relu;
-            let tensor =
-                tract_ndarray::Array4::from_shape_vec((n, c, h, w), input.clone()).unwrap();
-            let out = op.eval(tvec!(Tensor::from(tensor).into_tvalue())).unwrap();
-            let expected = reference(
-                &input,
-                [n, c, h, w],
-                &weights,
-                &bias,
-                [o, k, k],
-                padding,
-                relu,
-            );
-            let (oh, ow) = op.output_size(h, w).unwrap();
-            assert_eq!(out[0].shape(), [n, o, oh, ow]);
-            let got = out[0].as_slice::<f32>().unwrap();
-            assert_eq!(got.len(), expected.len());
-            for (i, (&g, &e)) in got.iter().zip(&expected).enumerate() {
-                assert!(
-                    (f64::from(g) - e).abs() <= 1e-5 * (1.0 + e.abs()),
-                    "case {seed}, value {i}: {g} against {e}"
-                );
-                if relu {
-                    assert!(g.to_bits() != (-0f32).to_bits() && g >= 0.0);
-                }
-            }
+        for (seed, (shape, o, k, padding, relu)) in cases.into_iter().enumerate() {
+            check_against_definition(shape, o, k, padding, relu, seed as u32);
+        }
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// And on any shape: 1-3 images, 1-17 channels in and out (across blocks of 8), kernels
+        /// 1, 3 and 5, any padding on each side up to the kernel's half, sizes from the kernel
+        /// (after padding) to 4 tiles past it, with or without ReLU.
+        #[test]
+        fn direct_convolution_matches_its_definition_on_any_shape(
+            n in 1usize..=3,
+            c in 1usize..=17,
+            o in 1usize..=17,
+            k in proptest::sample::select(vec![1usize, 3, 5]),
+            pads in proptest::array::uniform4(0usize..=2),
+            extra in (0usize..=13, 0usize..=13),
+            relu in proptest::bool::ANY,
+            seed in 0u32..1000,
+        ) {
+            let half = k / 2;
+            let [top, bottom, left, right] = pads.map(|p| p.min(half));
+            // Sizes such that the padded input holds at least one kernel.
+            let h = (k + extra.0).saturating_sub(top + bottom).max(1);
+            let w = (k + extra.1).saturating_sub(left + right).max(1);
+            proptest::prop_assume!(h + top + bottom >= k && w + left + right >= k);
+            check_against_definition([n, c, h, w], o, k, ((top, bottom), (left, right)), relu, seed);
         }
     }
 

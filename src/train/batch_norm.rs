@@ -363,6 +363,7 @@ mod tests {
     use burn::tensor::Device;
 
     use crate::train::operator_tests::{read, values};
+    use proptest::strategy::Strategy;
 
     /// burn's batch norm + ReLU and ours agree this closely.
     fn close(ours: &[f32], theirs: &[f32], what: &str) {
@@ -374,9 +375,47 @@ mod tests {
     /// lanes and a mean away from zero.
     #[test]
     fn matches_burns_batch_norm_and_relu() {
-        let (n, c, h, w) = (3, 4, 5, 5);
+        check_against_burn(
+            [3, 4, 5, 5],
+            7,
+            vec![1.0, 0.5, -0.7, 2.0],
+            vec![0.1, -0.2, 0.3, 0.0],
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// And on any batch of 2-5 images, 1-9 channels, planes from 1x1 to 9x9 (sizes that
+        /// are not a multiple of the lanes), means away from zero, any gamma and beta.
+        #[test]
+        fn matches_burns_batch_norm_and_relu_on_any_shape(
+            n in 2usize..=5,
+            (c, gamma, beta) in (1usize..=9).prop_flat_map(|c| (
+                proptest::strategy::Just(c),
+                proptest::collection::vec(-2.0f32..2.0, c),
+                proptest::collection::vec(-0.5f32..0.5, c),
+            )),
+            h in 1usize..=9,
+            w in 1usize..=9,
+            seed in 0u32..1000,
+        ) {
+            check_against_burn([n, c, h, w], seed, gamma, beta);
+        }
+    }
+
+    /// Ours against burn's batch norm (training mode) and ReLU, the reference, on an
+    /// `[n, c, h, w]` input and per-channel `gamma_values`, `beta_values`.
+    fn check_against_burn(
+        [n, c, h, w]: [usize; 4],
+        seed: u32,
+        gamma_values: Vec<f32>,
+        beta_values: Vec<f32>,
+    ) {
         let device = Device::flex().autodiff();
-        let input: Vec<f32> = values(n * c * h * w, 7).iter().map(|v| v + 0.3).collect();
+        let input: Vec<f32> = values(n * c * h * w, seed)
+            .iter()
+            .map(|v| v + 0.3)
+            .collect();
         let x = || -> Tensor<4> {
             Tensor::from_data(TensorData::new(input.clone(), [n, c, h, w]), &device).require_grad()
         };
@@ -384,13 +423,11 @@ mod tests {
             let n = v.len();
             Param::from_tensor(Tensor::<1>::from_data(TensorData::new(v, [n]), &device))
         };
-        let gamma_values = vec![1.0, 0.5, -0.7, 2.0];
-        let beta_values = vec![0.1, -0.2, 0.3, 0.0];
         let mut norm = BatchNormConfig::new(c).init(&device);
         norm.gamma = param(gamma_values.clone());
         norm.beta = param(beta_values.clone());
         let weights: Tensor<4> = Tensor::from_data(
-            TensorData::new(values(n * c * h * w, 3), [n, c, h, w]),
+            TensorData::new(values(n * c * h * w, seed + 3), [n, c, h, w]),
             &device,
         );
 

@@ -436,7 +436,59 @@ mod tests {
         close(&read(untracked), &read(expected), "output without autodiff");
     }
 
-    /// The same forward pass and gradients as burn's own convolution (on flex, with autodiff).
+    /// Our forward pass and both gradients for `shape`, against burn's own convolution (on
+    /// flex, with autodiff): the reference.
+    fn check_against_burn(shape: &ConvShape, seed: u32) {
+        let (c, o, side, kernel, padding) = (
+            shape.in_channels,
+            shape.out_channels,
+            shape.side,
+            shape.kernel,
+            shape.padding,
+        );
+        let input = values(shape.batch * shape.image_len(), seed);
+        let weight = values(o * c * kernel * kernel, seed + 10);
+        let output_grad = values(shape.batch * o * shape.pixels(), seed + 20);
+        let output = forward(shape, &input, &weight);
+        let (weight_grad, input_grad) = backward(shape, &input, &weight, &output_grad, true);
+        let input_grad = input_grad.unwrap();
+
+        let device = Device::flex().autodiff();
+        let mut conv = Conv2dConfig::new([c, o], [kernel, kernel])
+            .with_padding(PaddingConfig2d::Explicit(
+                padding, padding, padding, padding,
+            ))
+            .with_bias(false)
+            .init(&device);
+        let w: Tensor<4> = Tensor::from_data(
+            TensorData::new(weight.clone(), [o, c, kernel, kernel]),
+            &device,
+        );
+        conv.weight = Param::from_tensor(w);
+        let x: Tensor<4> = Tensor::from_data(
+            TensorData::new(input.clone(), [shape.batch, c, side, side]),
+            &device,
+        )
+        .require_grad();
+        let y = conv.forward(x.clone());
+        let dy: Tensor<4> =
+            Tensor::from_data(TensorData::new(output_grad.clone(), y.dims()), &device);
+        let grads = (y.clone() * dy).sum().backward();
+        close(&output, &read(y), "output");
+        close(
+            &weight_grad,
+            &read(conv.weight.grad(&grads).unwrap()),
+            "weight gradient",
+        );
+        close(
+            &input_grad,
+            &read(x.grad(&grads).unwrap()),
+            "input gradient",
+        );
+    }
+
+    /// The same forward pass and gradients as burn's own convolution, on named shapes (kept
+    /// as cases: odd sizes, valid and "same" padding, a 5x5 kernel).
     #[test]
     fn matches_burns_convolution_and_its_gradients() {
         for (seed, (c, o, side, kernel, padding)) in
@@ -452,46 +504,34 @@ mod tests {
                 kernel,
                 padding,
             };
-            let seed = seed as u32;
-            let input = values(shape.batch * shape.image_len(), seed);
-            let weight = values(o * c * kernel * kernel, seed + 10);
-            let output_grad = values(shape.batch * o * shape.pixels(), seed + 20);
-            let output = forward(&shape, &input, &weight);
-            let (weight_grad, input_grad) = backward(&shape, &input, &weight, &output_grad, true);
-            let input_grad = input_grad.unwrap();
+            check_against_burn(&shape, seed as u32);
+        }
+    }
 
-            let device = Device::flex().autodiff();
-            let mut conv = Conv2dConfig::new([c, o], [kernel, kernel])
-                .with_padding(PaddingConfig2d::Explicit(
-                    padding, padding, padding, padding,
-                ))
-                .with_bias(false)
-                .init(&device);
-            let w: Tensor<4> = Tensor::from_data(
-                TensorData::new(weight.clone(), [o, c, kernel, kernel]),
-                &device,
-            );
-            conv.weight = Param::from_tensor(w);
-            let x: Tensor<4> = Tensor::from_data(
-                TensorData::new(input.clone(), [shape.batch, c, side, side]),
-                &device,
-            )
-            .require_grad();
-            let y = conv.forward(x.clone());
-            let dy: Tensor<4> =
-                Tensor::from_data(TensorData::new(output_grad.clone(), y.dims()), &device);
-            let grads = (y.clone() * dy).sum().backward();
-            close(&output, &read(y), "output");
-            close(
-                &weight_grad,
-                &read(conv.weight.grad(&grads).unwrap()),
-                "weight gradient",
-            );
-            close(
-                &input_grad,
-                &read(x.grad(&grads).unwrap()),
-                "input gradient",
-            );
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// And on any shape the network could give it: 1-4 images, 1-9 channels in, 1-17
+        /// out, kernels 1, 3 or 5 with any padding up to "same", sides from the kernel to 12.
+        #[test]
+        fn matches_burns_convolution_on_any_shape(
+            batch in 1usize..=4,
+            in_channels in 1usize..=9,
+            out_channels in 1usize..=17,
+            kernel in proptest::sample::select(vec![1usize, 3, 5]),
+            side_past_kernel in 0usize..=7,
+            padding_share in 0.0f64..=1.0,
+            seed in 0u32..1000,
+        ) {
+            let padding = (padding_share * (kernel / 2) as f64).round() as usize;
+            let shape = ConvShape {
+                batch,
+                in_channels,
+                out_channels,
+                side: kernel + side_past_kernel,
+                kernel,
+                padding,
+            };
+            check_against_burn(&shape, seed);
         }
     }
 }

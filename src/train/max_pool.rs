@@ -149,8 +149,27 @@ mod tests {
     /// that no window has a tie), through autodiff and without it.
     #[test]
     fn matches_burns_max_pooling() {
-        let (n, c, h, w) = (2, 3, 7, 6);
-        let values: Vec<f32> = values(n * c * h * w, 11)
+        check_against_burn([2, 3, 7, 6], 11);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+        /// And on any batch, channel count and size from 2x2 to 13x13, odd or even.
+        #[test]
+        fn matches_burns_max_pooling_on_any_shape(
+            n in 1usize..=4,
+            c in 1usize..=9,
+            h in 2usize..=13,
+            w in 2usize..=13,
+            seed in 0u32..1000,
+        ) {
+            check_against_burn([n, c, h, w], seed);
+        }
+    }
+
+    /// Ours against burn's max pooling (the reference) on an `[n, c, h, w]` input.
+    fn check_against_burn([n, c, h, w]: [usize; 4], seed: u32) {
+        let values: Vec<f32> = values(n * c * h * w, seed)
             .iter()
             .enumerate()
             .map(|(i, v)| v + i as f32 * 1e-6)
