@@ -157,7 +157,7 @@ impl Default for TrainConfig {
         Self {
             architecture: Architecture::Digitnet,
             dataset: Dataset::Mnist,
-            epochs: 18,
+            epochs: 11,
             batch_size: 128,
             optimizer: OptimizerKind::Adam,
             learning_rate: OptimizerKind::Adam.default_learning_rate(),
