@@ -449,13 +449,12 @@ async fn stored_examples_that_cannot_be_read_are_kept_aside_and_named() {
     })
     .await;
     assert!(text(&root, "personal-unreadable").contains("kept aside"));
-    assert_eq!(
+    let set_aside = || {
         storage
             .get_item("digitpad-personal-examples-unreadable")
             .unwrap()
-            .as_deref(),
-        Some("not our format")
-    );
+    };
+    assert_eq!(set_aside().as_deref(), Some("not our format"));
     // A new correction is saved over the main key; what was set aside stays.
     draw(&root, &fixture_strokes("digit-7")).await;
     click(&root, "correct-1");
@@ -463,13 +462,7 @@ async fn stored_examples_that_cannot_be_read_are_kept_aside_and_named() {
         attr(&root, "personal-count", "data-count") == "1"
     })
     .await;
-    assert_eq!(
-        storage
-            .get_item("digitpad-personal-examples-unreadable")
-            .unwrap()
-            .as_deref(),
-        Some("not our format")
-    );
+    assert_eq!(set_aside().as_deref(), Some("not our format"));
     clear_storage();
 }
 

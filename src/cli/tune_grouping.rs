@@ -1,0 +1,63 @@
+//! `digitpad tune-grouping`: fit the number reader's weights on written numbers.
+
+use super::*;
+
+#[derive(Args, Debug)]
+pub(super) struct TuneGroupingArgs {
+    /// Folder of `<nn>-<number>.strokes` files (none: numbers composed from real pen digits
+    /// only, see --pen-data).
+    dir: Option<PathBuf>,
+    /// Also compose numbers from the real pen digits of the tuning writers in this folder
+    /// (UNIPEN JSON lines; 12 numbers of 2-5 digits per writer).
+    #[arg(long, value_name = "DIR")]
+    pen_data: Option<PathBuf>,
+    /// The ONNX model.
+    #[arg(long, default_value = "model/digitnet.onnx")]
+    model: PathBuf,
+    /// Random weight settings to try (0: only score the current weights).
+    #[arg(long, default_value_t = 0)]
+    tries: usize,
+}
+
+pub(super) fn tune_grouping(args: TuneGroupingArgs) -> Result<()> {
+    use crate::train::number_tuning::{load_numbers, score, search};
+    let classifier = Classifier::from_onnx(&read_model(&args.model)?, 32)?;
+    let mut numbers = match &args.dir {
+        Some(dir) => load_numbers(dir, &classifier)?,
+        None => Vec::new(),
+    };
+    if let Some(dir) = &args.pen_data {
+        let tuning = PenData::load(dir)?.with_role(Role::Tuning);
+        numbers.extend(crate::train::number_tuning::compose_real_numbers(
+            &tuning.digits,
+            run::NUMBERS_PER_WRITER,
+            0x7E57,
+            &classifier,
+        )?);
+    }
+    if numbers.is_empty() {
+        bail!("nothing to tune on: name a folder of numbers, --pen-data DIR, or both");
+    }
+    let (right, wrong) = score(&numbers, &crate::number::Weights::DEFAULT);
+    println!(
+        "current weights: {right}/{} numbers read right ({:.1}%)",
+        numbers.len(),
+        100.0 * right as f64 / numbers.len() as f64
+    );
+    for (name, reading) in &wrong {
+        println!("  {name}: read {reading}");
+    }
+    if args.tries > 0 {
+        let (weights, right) = search(&numbers, args.tries, 1);
+        println!(
+            "best of {} tries: {right}/{} ({:.1}%) with {weights:?}",
+            args.tries,
+            numbers.len(),
+            100.0 * right as f64 / numbers.len() as f64
+        );
+        for (name, reading) in score(&numbers, &weights).1 {
+            println!("  {name}: read {reading}");
+        }
+    }
+    Ok(())
+}
