@@ -35,6 +35,8 @@ pub mod cli;
 pub mod files;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod train;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod tuning;
 
 pub use classifier::{Classifier, ClassifierError, Prediction};
 pub use digit::{DigitImage, CLASSES, PIXELS, SIDE};

@@ -260,7 +260,7 @@ fn occlusion_credits_the_ink_that_made_the_answer() {
 
 #[test]
 fn three_corrections_lift_hard_writers_and_leave_easy_ones_alone() {
-    use digitpad::train::adaptation::{
+    use digitpad::tuning::adaptation::{
         load_writers, simulate, target_failures, Adaptation, Policy,
     };
     let classifier = Classifier::from_onnx(MODEL, 50).unwrap();

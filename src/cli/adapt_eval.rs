@@ -48,7 +48,7 @@ pub(super) enum AdaptPolicy {
 
 pub(super) fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
     use crate::personal::{Params, Votes};
-    use crate::train::adaptation::{
+    use crate::tuning::adaptation::{
         load_writers, simulate, simulate_sessions, summarize_sessions, table, target_failures,
         Adaptation, Policy,
     };
@@ -68,7 +68,7 @@ pub(super) fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
                 PenRole::Train => Role::Train,
             };
             let pen = PenData::load(dir)?.with_role(role);
-            crate::train::adaptation::pen_writers(&pen.digits, &classifier)?
+            crate::tuning::adaptation::pen_writers(&pen.digits, &classifier)?
         }
         None => load_writers(&args.writers, &classifier)?,
     };
@@ -159,8 +159,8 @@ pub(super) fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
             .iter()
             .filter(|r| r.k == 3 && r.before > 0.98)
             .collect();
-        let mean = |v: &[&crate::train::adaptation::AdaptRow],
-                    f: fn(&crate::train::adaptation::AdaptRow) -> f64| {
+        let mean = |v: &[&crate::tuning::adaptation::AdaptRow],
+                    f: fn(&crate::tuning::adaptation::AdaptRow) -> f64| {
             v.iter().map(|r| f(r)).sum::<f64>() / v.len().max(1) as f64
         };
         println!(
@@ -178,7 +178,8 @@ pub(super) fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
     let rows = simulate(&classifier, &writers, &ks, policy, Adaptation::PAGE);
     println!("\n{}", table(&rows, &ks));
     let session_rows = simulate_sessions(&classifier, &writers, sessions, Adaptation::PAGE);
-    let wrong = crate::train::adaptation::wrong_correction(&classifier, &writers, Adaptation::PAGE);
+    let wrong =
+        crate::tuning::adaptation::wrong_correction(&classifier, &writers, Adaptation::PAGE);
     let worst = wrong
         .iter()
         .map(|(_, before, after)| after - before)

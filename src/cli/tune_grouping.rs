@@ -20,7 +20,7 @@ pub(super) struct TuneGroupingArgs {
 }
 
 pub(super) fn tune_grouping(args: TuneGroupingArgs) -> Result<()> {
-    use crate::train::number_tuning::{load_numbers, score, search};
+    use crate::tuning::number_tuning::{load_numbers, score, search};
     let classifier = Classifier::from_onnx(&read_model(&args.model)?, 32)?;
     let mut numbers = match &args.dir {
         Some(dir) => load_numbers(dir, &classifier)?,
@@ -28,7 +28,7 @@ pub(super) fn tune_grouping(args: TuneGroupingArgs) -> Result<()> {
     };
     if let Some(dir) = &args.pen_data {
         let tuning = PenData::load(dir)?.with_role(Role::Tuning);
-        numbers.extend(crate::train::number_tuning::compose_real_numbers(
+        numbers.extend(crate::tuning::number_tuning::compose_real_numbers(
             &tuning.digits,
             run::NUMBERS_PER_WRITER,
             0x7E57,

@@ -2,14 +2,11 @@
 //! download, splits), [`augment`] and [`styles`] (distortions and writing styles), [`model`] (networks as data), [`training`] (the loop),
 //! [`checkpoint`], [`to_onnx`] (trained network to ONNX, checked under tract),
 //! [`calibration`] (confidence and "not a digit" rules fitted after training),
-//! [`adaptation`] (the `adapt-eval` simulation of people correcting the page),
 //! [`evaluation`], [`style_set`] (the writing-style test set), [`profile`] (where a training
-//! step's time goes; [`gemm_conv`], [`max_pool`] and [`batch_norm`] are the training operators of our own, the default on the CPU), [`plots`], [`card`] (the model card) and [`run`], which ties them into the
+//! step's time goes; [`ops`] holds the training operators of our own, the default on the CPU), [`plots`], [`card`] (the model card) and [`run`], which ties them into the
 //! `train` command. Dependencies run one way: `config` and `model` depend on no other part.
 
-pub mod adaptation;
 pub mod augment;
-pub mod batch_norm;
 pub mod calibration;
 pub mod card;
 pub mod checkpoint;
@@ -17,12 +14,8 @@ pub mod config;
 pub mod data;
 pub mod device;
 pub mod evaluation;
-pub mod gemm_conv;
-pub mod max_pool;
 pub mod model;
-pub mod number_tuning;
-#[cfg(test)]
-mod operator_tests;
+pub mod ops;
 pub mod pen_data;
 pub mod pen_eval;
 pub mod plots;

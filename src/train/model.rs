@@ -308,9 +308,9 @@ pub struct Network {
     /// How maps become a vector.
     #[module(skip)]
     pub head: Head,
-    /// Whether the convolutions run as [`super::gemm_conv::conv2d`], the poolings as
-    /// [`super::max_pool::max_pool_2x2`] and batch norm with ReLU in training as
-    /// [`super::batch_norm::batch_norm_relu_train`] (flex only; see
+    /// Whether the convolutions run as [`super::ops::gemm_conv::conv2d`], the poolings as
+    /// [`super::ops::max_pool::max_pool_2x2`] and batch norm with ReLU in training as
+    /// [`super::ops::batch_norm::batch_norm_relu_train`] (flex only; see
     /// [`super::config::TrainConfig::gemm_conv`]) instead of burn's.
     #[module(skip)]
     pub gemm_conv: bool,
@@ -378,7 +378,7 @@ impl Network {
             x = match layer {
                 FeatureLayer::Conv(block) => {
                     let y = if self.gemm_conv && block.conv.bias.is_none() {
-                        super::gemm_conv::conv2d(x, block.conv.weight.val(), block.padding)
+                        super::ops::gemm_conv::conv2d(x, block.conv.weight.val(), block.padding)
                     } else {
                         block.conv.forward(x)
                     };
@@ -406,7 +406,7 @@ impl Network {
                 }
                 FeatureLayer::Pool(pool) => {
                     let y = if self.gemm_conv {
-                        super::max_pool::max_pool_2x2(x)
+                        super::ops::max_pool::max_pool_2x2(x)
                     } else {
                         pool.forward(x)
                     };
@@ -439,11 +439,11 @@ fn trains(norm: &BatchNorm, input: &Tensor<4>) -> bool {
     input.device().is_autodiff() && norm.training.is_enabled()
 }
 
-/// `relu(norm.forward(input))` in training mode through [`super::batch_norm`]'s operator,
+/// `relu(norm.forward(input))` in training mode through [`super::ops::batch_norm`]'s operator,
 /// with the running statistics updated as burn's [`BatchNorm`] updates them.
 fn batch_norm_relu(norm: &BatchNorm, input: Tensor<4>) -> Tensor<4> {
     let device = input.device();
-    let step = super::batch_norm::batch_norm_relu_train(
+    let step = super::ops::batch_norm::batch_norm_relu_train(
         input,
         norm.gamma.val(),
         norm.beta.val(),

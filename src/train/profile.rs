@@ -17,8 +17,8 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 use super::config::TrainConfig;
-use super::gemm_conv;
 use super::model::{Architecture, Layer, Network, Operation};
+use super::ops::gemm_conv;
 use super::training::{build_optimizer, images_tensor, labels_tensor};
 use crate::digit::PIXELS;
 use crate::idx::LabeledImages;

@@ -128,10 +128,10 @@ pub fn load_writers(dir: &Path, classifier: &Classifier) -> Result<Vec<Writer>> 
 /// The writers of real pen digits `digits` (each writer's drawings of a digit numbered in
 /// the order they were written), rendered as the page renders them and classified.
 pub fn pen_writers(
-    digits: &[super::pen_data::PenSample],
+    digits: &[crate::train::pen_data::PenSample],
     classifier: &Classifier,
 ) -> Result<Vec<Writer>> {
-    use super::pen_data::{render, PenLabel};
+    use crate::train::pen_data::{render, PenLabel};
     use std::collections::BTreeMap;
     let mut by_writer: BTreeMap<&str, Vec<(usize, usize, crate::DigitImage)>> = BTreeMap::new();
     for sample in digits {

@@ -49,18 +49,19 @@ impl Written {
 }
 
 /// Numbers composed from the real pen digits of each writer in `digits` (`per_writer` each,
-/// see [`super::pen_eval::compose_numbers`]), placed on the pad and classified.
+/// see [`crate::train::pen_eval::compose_numbers`]), placed on the pad and classified.
 pub fn compose_real_numbers(
-    digits: &[super::pen_data::PenSample],
+    digits: &[crate::train::pen_data::PenSample],
     per_writer: usize,
     seed: u64,
     classifier: &Classifier,
 ) -> Result<Vec<Written>> {
-    super::pen_eval::compose_numbers(digits, per_writer, seed)
+    crate::train::pen_eval::compose_numbers(digits, per_writer, seed)
         .into_iter()
         .enumerate()
         .map(|(i, (number, strokes))| {
-            let on_pad = super::pen_data::to_pad(&strokes, super::pen_eval::NUMBER_EXTENT);
+            let on_pad =
+                crate::train::pen_data::to_pad(&strokes, crate::train::pen_eval::NUMBER_EXTENT);
             Written::read(format!("real-{i:04}-{number}"), number, &on_pad, classifier)
         })
         .collect()

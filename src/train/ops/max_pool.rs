@@ -16,7 +16,7 @@ use burn::backend::{backend_extension, Autodiff, Backend, Dispatch, Flex};
 use burn::tensor::{Tensor, TensorData};
 use rayon::prelude::*;
 
-use super::gemm_conv::with_values;
+use super::with_values;
 
 /// 2x2 max pooling with stride 2 on flex (a last odd row or column is dropped).
 #[backend_extension(Flex, Autodiff)]
@@ -143,7 +143,7 @@ mod tests {
     use burn::nn::pool::MaxPool2dConfig;
     use burn::tensor::Device;
 
-    use crate::train::operator_tests::{read, values};
+    use crate::train::ops::tests::{read, values};
 
     /// The same outputs and input gradient as burn's max pooling (odd sizes, distinct values so
     /// that no window has a tie), through autodiff and without it.

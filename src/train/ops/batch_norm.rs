@@ -20,7 +20,7 @@ use burn::backend::{backend_extension, Autodiff, AutodiffBackend, Backend, Dispa
 use burn::tensor::{Tensor, TensorData};
 use rayon::prelude::*;
 
-use super::gemm_conv::with_values;
+use super::with_values;
 
 /// Batch norm in training mode followed by ReLU, on flex.
 #[backend_extension(Flex, Autodiff)]
@@ -362,12 +362,12 @@ mod tests {
     use burn::tensor::activation::relu;
     use burn::tensor::Device;
 
-    use crate::train::operator_tests::{read, values};
+    use crate::train::ops::tests::{read, values};
     use proptest::strategy::Strategy;
 
     /// burn's batch norm + ReLU and ours agree this closely.
     fn close(ours: &[f32], theirs: &[f32], what: &str) {
-        crate::train::operator_tests::close(ours, theirs, 2e-4, what);
+        crate::train::ops::tests::close(ours, theirs, 2e-4, what);
     }
 
     /// The same outputs, statistics and gradients (input, gamma, beta) as burn's batch norm in

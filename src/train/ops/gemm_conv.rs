@@ -18,6 +18,8 @@ use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::Checkpoi
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
+
+use super::with_values;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, Autodiff, Backend, Dispatch, Flex};
 use burn::tensor::{Tensor, TensorData};
@@ -248,23 +250,6 @@ pub trait GemmConvBackend: Backend {
 /// The operator's name in messages.
 const OP: &str = "gemm_conv2d";
 
-/// Calls `f` with the row-major f32 values of a flex tensor (copied only if they are not
-/// contiguous): how this crate's training operators ([`super::max_pool`] too) read their
-/// inputs. Panics, naming `op`, on a tensor that is not f32.
-pub(super) fn with_values<R>(tensor: &FlexTensor, op: &str, f: impl FnOnce(&[f32]) -> R) -> R {
-    let contiguous;
-    let tensor = if tensor.is_contiguous() {
-        tensor
-    } else {
-        contiguous = tensor.to_contiguous();
-        &contiguous
-    };
-    match tensor.as_slice::<f32>() {
-        Some(values) => f(values),
-        None => panic!("{op} trains in f32, got {:?}", tensor.dtype()),
-    }
-}
-
 /// The shape of `weight` over `input`, both flex tensors.
 fn shape_of(input: &FlexTensor, weight: &FlexTensor, padding: usize) -> ConvShape {
     let (x, w) = (input.layout().shape(), weight.layout().shape());
@@ -374,11 +359,11 @@ mod tests {
     use burn::nn::PaddingConfig2d;
     use burn::tensor::{Device, Tensor, TensorData};
 
-    use crate::train::operator_tests::{read, values};
+    use crate::train::ops::tests::{read, values};
 
     /// burn's convolution and ours agree this closely.
     fn close(ours: &[f32], theirs: &[f32], what: &str) {
-        crate::train::operator_tests::close(ours, theirs, 1e-4, what);
+        crate::train::ops::tests::close(ours, theirs, 1e-4, what);
     }
 
     /// As a burn operator: the same outputs and gradients as burn's convolution, through
