@@ -15,6 +15,12 @@
 use crate::digit::CLASSES;
 use crate::scores::{argmax, softmax};
 
+mod feature_model;
+mod metadata;
+
+pub use feature_model::{triangle_len, FeatureModel};
+pub use metadata::TrustError;
+
 /// Name of the model output holding the penultimate features.
 pub const FEATURES_OUTPUT: &str = "features";
 /// Metadata key of the temperature.
@@ -86,120 +92,6 @@ impl Method {
     }
 }
 
-/// The class centres and shared precision matrix of the penultimate features, for
-/// [`Method::ClassDistance`]. The precision `P` is stored as its Cholesky factor `L`
-/// (`P = L Lᵀ`, lower triangle only): half the numbers, and `dᵀ P d = |Lᵀ d|²`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FeatureModel {
-    /// Feature width F.
-    width: usize,
-    /// `CLASSES x F`, row by row.
-    centres: Vec<f32>,
-    /// The lower triangle of `L`, row by row (`F (F + 1) / 2` numbers).
-    factor: Vec<f32>,
-    /// `Lᵀ c` for each class centre `c`, made by [`FeatureModel::new`]: with them the
-    /// nearest centre costs one product with `Lᵀ` instead of one per class (for a 1,568-wide
-    /// flattened feature map, the difference between minutes and seconds of calibration).
-    whitened_centres: Vec<f64>,
-}
-
-/// Numbers in the lower triangle of an `n x n` matrix.
-pub fn triangle_len(n: usize) -> usize {
-    n * (n + 1) / 2
-}
-
-impl FeatureModel {
-    /// The model of `width`-wide features with these class centres (`CLASSES x width`, row
-    /// by row) and precision factor (lower triangle of `L`, row by row).
-    pub fn new(width: usize, centres: Vec<f32>, factor: Vec<f32>) -> FeatureModel {
-        let mut model = FeatureModel {
-            width,
-            centres,
-            factor,
-            whitened_centres: Vec::new(),
-        };
-        model.whitened_centres = match width {
-            0 => Vec::new(),
-            _ => model
-                .centres
-                .chunks(width)
-                .filter_map(|centre| model.whiten(centre))
-                .flatten()
-                .collect(),
-        };
-        model
-    }
-
-    /// `Lᵀ c` for each class centre `c`, `CLASSES x F`, row by row.
-    pub fn whitened_centres(&self) -> &[f64] {
-        &self.whitened_centres
-    }
-
-    /// The class centres, `CLASSES x F`, row by row.
-    pub fn centres(&self) -> &[f32] {
-        &self.centres
-    }
-
-    /// The lower triangle of the precision's Cholesky factor `L`, row by row.
-    pub fn factor(&self) -> &[f32] {
-        &self.factor
-    }
-
-    /// `Lᵀ x`, in double precision (so that subtracting two of them loses nothing that
-    /// `Lᵀ (a - b)` in single precision would keep); `None` when `x` does not have the
-    /// model's width. Distances between whitened vectors are plain Euclidean ones, so
-    /// features compared often (a person's examples) are whitened once.
-    pub fn whiten(&self, x: &[f32]) -> Option<Vec<f64>> {
-        let n = self.width;
-        if x.len() != n || self.factor.len() != triangle_len(n) {
-            return None;
-        }
-        // (Lᵀ x)_j = sum over rows i >= j of L[i][j] x_i.
-        let mut out = vec![0f64; n];
-        let mut offset = 0;
-        for (i, &xi) in x.iter().enumerate() {
-            let xi = f64::from(xi);
-            for (o, &l) in out.iter_mut().zip(&self.factor[offset..offset + i + 1]) {
-                *o += f64::from(l) * xi;
-            }
-            offset += i + 1;
-        }
-        Some(out)
-    }
-
-    /// Squared Mahalanobis distance from `features` to the nearest class centre,
-    /// `min_c |Lᵀ x - Lᵀ c|²`; `None` when the features do not have the model's width.
-    pub fn nearest_distance(&self, features: &[f32]) -> Option<f32> {
-        if self.width == 0 || self.whitened_centres.len() != CLASSES * self.width {
-            return None;
-        }
-        let whitened = self.whiten(features)?;
-        let nearest = self
-            .whitened_centres
-            .chunks(self.width)
-            .map(|centre| {
-                whitened
-                    .iter()
-                    .zip(centre)
-                    .map(|(x, c)| (x - c) * (x - c))
-                    .sum::<f64>()
-            })
-            .fold(f64::INFINITY, f64::min);
-        Some(nearest as f32)
-    }
-
-    /// Squared Mahalanobis distance `|Lᵀ (a - b)|²` between two feature vectors; `None` when
-    /// either does not have the model's width.
-    pub fn distance(&self, a: &[f32], b: &[f32]) -> Option<f32> {
-        if a.len() != b.len() {
-            return None;
-        }
-        let difference: Vec<f32> = a.iter().zip(b).map(|(x, y)| x - y).collect();
-        let projected = self.whiten(&difference)?;
-        Some(projected.iter().map(|p| p * p).sum::<f64>() as f32)
-    }
-}
-
 /// A model's calibration and rejection rules.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Trust {
@@ -231,207 +123,7 @@ impl Default for Trust {
 /// 20%" as a digit and "55% vs 30%" as not sure.
 pub const DEFAULT_UNSURE_MARGIN: f32 = 0.4;
 
-/// A model file's trust metadata is malformed.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("model metadata `{key}`: {reason}")]
-pub struct TrustError {
-    /// The metadata key.
-    pub key: &'static str,
-    /// What was wrong and what was expected.
-    pub reason: String,
-}
-
-fn number(key: &'static str, text: &str) -> Result<f32, TrustError> {
-    text.trim()
-        .parse::<f32>()
-        .ok()
-        .filter(|v| v.is_finite())
-        .ok_or_else(|| TrustError {
-            key,
-            reason: format!("expected a finite number, found `{text}`"),
-        })
-}
-
-fn numbers(key: &'static str, text: &str, count: usize) -> Result<Vec<f32>, TrustError> {
-    let mut values = Vec::with_capacity(count);
-    for word in text.split_ascii_whitespace() {
-        match quick_decimal(word) {
-            Some(v) => values.push(v),
-            None => values.push(number(key, word)?),
-        }
-    }
-    if values.len() != count {
-        return Err(TrustError {
-            key,
-            reason: format!("expected {count} numbers, found {}", values.len()),
-        });
-    }
-    Ok(values)
-}
-
-/// Parses the short decimals this module writes (`-1.234e-5`: at most 9 significant digits,
-/// a small exponent) without the general parser, which is slow the first time it runs in
-/// the page (the model's rules hold about 1,700 numbers, read once per page load). Computed
-/// in f64 and rounded once to f32; a test checks it against `str::parse` on a million values.
-/// `None` for anything else, which the general parser then reads.
-fn quick_decimal(text: &str) -> Option<f32> {
-    const POWERS: [f64; 23] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-    ];
-    let bytes = text.as_bytes();
-    let negative = bytes.first() == Some(&b'-');
-    let mut i = usize::from(negative);
-    let (mut mantissa, mut digits, mut fraction) = (0u64, 0u32, 0i32);
-    let mut seen_point = false;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'0'..=b'9' => {
-                mantissa = mantissa * 10 + u64::from(b - b'0');
-                digits += 1;
-                fraction += i32::from(seen_point);
-            }
-            b'.' if !seen_point => seen_point = true,
-            _ => break,
-        }
-        i += 1;
-    }
-    if digits == 0 || digits > 9 {
-        return None;
-    }
-    let mut exponent = 0i32;
-    if i < bytes.len() {
-        if bytes[i] != b'e' && bytes[i] != b'E' {
-            return None;
-        }
-        i += 1;
-        let negative_exponent = bytes.get(i) == Some(&b'-');
-        i += usize::from(negative_exponent);
-        let start = i;
-        while let Some(&b) = bytes.get(i).filter(|b| b.is_ascii_digit() && i - start < 3) {
-            exponent = exponent * 10 + i32::from(b - b'0');
-            i += 1;
-        }
-        if i == start || i != bytes.len() {
-            return None;
-        }
-        if negative_exponent {
-            exponent = -exponent;
-        }
-    }
-    let scale = exponent - fraction;
-    let power = *POWERS.get(usize::try_from(scale.unsigned_abs()).ok()?)?;
-    let value = if scale >= 0 {
-        mantissa as f64 * power
-    } else {
-        mantissa as f64 / power
-    } as f32;
-    Some(if negative { -value } else { value })
-}
-
-/// Numbers as metadata text: shortest round-trip form in exponent notation, space-separated.
-fn numbers_text(values: &[f32]) -> String {
-    values
-        .iter()
-        .map(|v| format!("{v:e}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 impl Trust {
-    /// Reads the rules from a model's metadata (`get` looks a key up); a model without them
-    /// gets [`Trust::default`]. `feature_width` is the width of the model's `features`
-    /// output (0 when it has none).
-    pub fn from_metadata<'a>(
-        get: impl Fn(&str) -> Option<&'a str>,
-        feature_width: usize,
-    ) -> Result<Self, TrustError> {
-        let mut trust = Trust::default();
-        if let Some(t) = get(TEMPERATURE_KEY) {
-            trust.temperature = number(TEMPERATURE_KEY, t)?;
-            if trust.temperature <= 0.0 {
-                return Err(TrustError {
-                    key: TEMPERATURE_KEY,
-                    reason: format!("expected a positive number, found `{t}`"),
-                });
-            }
-        }
-        if let Some(m) = get(UNSURE_MARGIN_KEY) {
-            trust.unsure_margin = number(UNSURE_MARGIN_KEY, m)?;
-        }
-        if let (Some(centres), Some(precision)) =
-            (get(CLASS_CENTRES_KEY), get(FEATURE_PRECISION_KEY))
-        {
-            let width = feature_width;
-            if width == 0 {
-                return Err(TrustError {
-                    key: CLASS_CENTRES_KEY,
-                    reason: "the model has no `features` output to measure distances in".into(),
-                });
-            }
-            trust.features = Some(FeatureModel::new(
-                width,
-                numbers(CLASS_CENTRES_KEY, centres, CLASSES * width)?,
-                numbers(FEATURE_PRECISION_KEY, precision, triangle_len(width))?,
-            ));
-        }
-        if let Some(rule) = get(NOT_DIGIT_KEY) {
-            let bad = |reason: String| TrustError {
-                key: NOT_DIGIT_KEY,
-                reason,
-            };
-            let words: Vec<&str> = rule.split_whitespace().collect();
-            if words.is_empty() || !words.len().is_multiple_of(2) {
-                return Err(bad(format!(
-                    "expected `<method> <threshold>` pairs, found `{rule}`"
-                )));
-            }
-            for pair in words.chunks(2) {
-                let method = Method::from_name(pair[0]).ok_or_else(|| {
-                    let names: Vec<_> = Method::ALL.iter().map(|m| m.name()).collect();
-                    bad(format!(
-                        "unknown method `{}` (expected one of {names:?})",
-                        pair[0]
-                    ))
-                })?;
-                if method == Method::ClassDistance && trust.features.is_none() {
-                    return Err(bad(format!(
-                        "`{}` needs `{CLASS_CENTRES_KEY}` and `{FEATURE_PRECISION_KEY}`",
-                        pair[0]
-                    )));
-                }
-                trust
-                    .not_digit
-                    .push((method, number(NOT_DIGIT_KEY, pair[1])?));
-            }
-        }
-        Ok(trust)
-    }
-
-    /// The rules as metadata entries, the inverse of [`Trust::from_metadata`].
-    pub fn to_metadata(&self) -> Vec<(String, String)> {
-        let mut out = vec![
-            (TEMPERATURE_KEY.into(), self.temperature.to_string()),
-            (UNSURE_MARGIN_KEY.into(), self.unsure_margin.to_string()),
-        ];
-        if let Some(features) = &self.features {
-            out.push((CLASS_CENTRES_KEY.into(), numbers_text(features.centres())));
-            out.push((
-                FEATURE_PRECISION_KEY.into(),
-                numbers_text(features.factor()),
-            ));
-        }
-        if !self.not_digit.is_empty() {
-            let rules: Vec<String> = self
-                .not_digit
-                .iter()
-                .map(|(method, threshold)| format!("{} {threshold}", method.name()))
-                .collect();
-            out.push((NOT_DIGIT_KEY.into(), rules.join(" ")));
-        }
-        out
-    }
-
     /// Calibrated probabilities: `softmax(logits / T)`.
     pub fn probabilities(&self, logits: &[f32; CLASSES]) -> [f32; CLASSES] {
         softmax(&logits.map(|l| l / self.temperature))
@@ -523,6 +215,7 @@ pub fn top_two(values: &[f32; CLASSES]) -> (usize, usize) {
 
 #[cfg(test)]
 mod tests {
+    use super::metadata::quick_decimal;
     use super::*;
 
     fn logits(best: usize, value: f32) -> [f32; CLASSES] {
