@@ -480,24 +480,24 @@ async fn saved_corrections_apply_on_the_next_visit_even_to_a_digit_drawn_before_
     drop(first);
 
     // The next visit: the seven is drawn before the model (and so the saved correction) has
-    // loaded. The page is ready before it reads the saved examples; once it has, the
-    // drawing is read again with them.
-    let root = mount(ModelSource::Bytes(Rc::new(common::MODEL.to_vec())));
-    // The first render comes in a microtask; the model loads in a task of its own, later.
-    for _ in 0..100 {
-        if find(&root, "pad").is_some() {
-            break;
-        }
-        let tick = js_sys::Promise::resolve(&wasm_bindgen::JsValue::NULL);
-        wasm_bindgen_futures::JsFuture::from(tick).await.unwrap();
-    }
+    // loaded: the model's bytes arrive (as boot.js hands them over) only once it is drawn.
+    // The page is ready before it reads the saved examples; once it has, the drawing is read
+    // again with them.
+    let mut hand_over = None;
+    let pending = js_sys::Promise::new(&mut |resolve, _reject| hand_over = Some(resolve));
+    let root = mount(ModelSource::Started {
+        url: "no-such-folder/digitnet.onnx".into(),
+        bytes: pending.into(),
+    });
+    wait_until("the pad", || find(&root, "pad").is_some()).await;
     enlarge_pad(&root);
     draw_now(&root, &seven);
-    assert_ne!(
-        status_state(&root).as_deref(),
-        Some("ready"),
-        "drawn too late"
-    );
+    assert_ne!(status_state(&root).as_deref(), Some("ready"));
+    let buffer = js_sys::Uint8Array::from(common::MODEL).buffer();
+    hand_over
+        .expect("the promise's executor ran")
+        .call1(&wasm_bindgen::JsValue::NULL, &buffer)
+        .unwrap();
     wait_until("the saved correction to be in use", || {
         attr(&root, "personal-count", "data-count") == "1"
     })
