@@ -54,7 +54,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 /// the MNIST way ([`crate::preprocess::strokes_to_digit`]); errors name the file and what was
 /// wrong (unreadable, malformed at a line, or empty).
 pub fn read_drawing(path: &Path) -> Result<DigitImage> {
-    crate::preprocess::strokes_to_digit(&read_strokes(path)?)
+    crate::preprocess::strokes_to_digit(&read_stroke_file(path)?)
         .with_context(|| format!("{}: no points to draw", path.display()))
 }
 
@@ -71,7 +71,7 @@ pub fn stroke_files(dir: &Path, what: &str) -> Result<Vec<std::path::PathBuf>> {
 }
 
 /// Reads a `.strokes` file as strokes; errors name the file and the line.
-pub fn read_strokes(path: &Path) -> Result<Vec<crate::strokes::Stroke>> {
+pub fn read_stroke_file(path: &Path) -> Result<Vec<crate::strokes::Stroke>> {
     let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     crate::strokes::parse_strokes(&text).with_context(|| format!("{}", path.display()))
 }

@@ -42,11 +42,13 @@ pub(super) fn bench(args: BenchArgs) -> Result<()> {
         "min_ms": times[0],
     });
     if let Some(path) = &args.number {
-        let strokes = crate::files::read_strokes(path)?;
+        let strokes = crate::files::read_stroke_file(path)?;
         let read =
             || crate::number::read_strokes(&strokes, |images| classifier.classify_batch(images));
         let digits = read()?;
-        let candidates = crate::number::prepare_strokes(&strokes).strokes.len();
+        let candidates = crate::number::prepare_strokes(&strokes)
+            .stroke_indices
+            .len();
         let runs = 20;
         let start = Instant::now();
         for _ in 0..runs {

@@ -31,7 +31,7 @@ enum Input {
 fn load_input(path: &Path) -> Result<Input> {
     let is_strokes = path.extension().is_some_and(|e| e == "strokes");
     if is_strokes {
-        return Ok(Input::Strokes(crate::files::read_strokes(path)?));
+        return Ok(Input::Strokes(crate::files::read_stroke_file(path)?));
     }
     let img = image::ImageReader::open(path)
         .with_context(|| format!("opening {}", path.display()))?

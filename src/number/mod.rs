@@ -150,8 +150,8 @@ pub fn select(strokes: &[Stroke], pieces: &[usize]) -> Vec<Stroke> {
 pub struct Prepared {
     /// The candidates.
     pub candidates: Candidates,
-    /// Each candidate's strokes (indices into the drawing).
-    pub strokes: Vec<Vec<usize>>,
+    /// Each candidate's strokes, as indices into the drawing.
+    pub stroke_indices: Vec<Vec<usize>>,
 }
 
 /// Finds the candidate digits of a drawing (empty strokes ignored).
@@ -180,7 +180,7 @@ pub fn prepare_strokes_with(
         .collect();
     Prepared {
         candidates: found,
-        strokes: keys,
+        stroke_indices: keys,
     }
 }
 
@@ -202,10 +202,10 @@ impl Prepared {
             .best_split(predictions, weights)
             .into_iter()
             .map(|c| {
-                let (image, placement) = render(strokes, &self.strokes[c]);
+                let (image, placement) = render(strokes, &self.stroke_indices[c]);
                 ReadDigit {
                     group: Group {
-                        pieces: self.strokes[c].clone(),
+                        pieces: self.stroke_indices[c].clone(),
                         bounds: self.candidates.list[c].bounds,
                     },
                     image,
@@ -236,7 +236,7 @@ pub fn read_strokes_with<E>(
     answer: impl FnOnce(&[Vec<usize>]) -> Result<Vec<Prediction>, E>,
 ) -> Result<Vec<ReadDigit>, E> {
     let prepared = prepare_strokes_with(strokes, contact);
-    let predictions = answer(&prepared.strokes)?;
+    let predictions = answer(&prepared.stroke_indices)?;
     Ok(prepared.read(strokes, &predictions, &Weights::DEFAULT))
 }
 

@@ -69,7 +69,7 @@ pub fn read_all_as_page(
         .iter()
         .zip(&on_pad)
         .flat_map(|(p, strokes)| {
-            p.strokes
+            p.stroke_indices
                 .iter()
                 .map(move |pieces| render(strokes, pieces).0)
         })
@@ -79,7 +79,7 @@ pub fn read_all_as_page(
         .iter()
         .zip(&on_pad)
         .map(|(p, strokes)| {
-            let mine: Vec<_> = answers.by_ref().take(p.strokes.len()).collect();
+            let mine: Vec<_> = answers.by_ref().take(p.stroke_indices.len()).collect();
             p.read(strokes, &mine, &Weights::DEFAULT)
         })
         .collect())

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use rand::{Rng, SeedableRng};
 
 use crate::classifier::Classifier;
-use crate::files::{read_strokes, stroke_files};
+use crate::files::{read_stroke_file, stroke_files};
 use crate::number::{prepare_strokes, render, Prepared, Weights};
 use crate::strokes::Stroke;
 use crate::Prediction;
@@ -34,7 +34,7 @@ impl Written {
     ) -> Result<Written> {
         let prepared = prepare_strokes(strokes);
         let images: Vec<_> = prepared
-            .strokes
+            .stroke_indices
             .iter()
             .map(|pieces| render(strokes, pieces).0)
             .collect();
@@ -91,7 +91,7 @@ pub fn load_numbers(dir: &Path, classifier: &Classifier) -> Result<Vec<Written>>
         written.push(Written::read(
             name,
             number,
-            &read_strokes(&path)?,
+            &read_stroke_file(&path)?,
             classifier,
         )?);
     }
