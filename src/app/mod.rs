@@ -2,7 +2,9 @@
 //! shipped ONNX model, run by tract in WebAssembly. Nothing leaves the page.
 
 mod bars;
+mod download;
 mod explain;
+mod loading;
 mod number_view;
 mod pad;
 mod page;
@@ -12,6 +14,7 @@ mod preview;
 mod reader;
 mod state;
 mod status;
+mod timing;
 
 pub use pad::Drawing;
 pub use page::{App, AppProps, ModelSource};

@@ -9,11 +9,13 @@ use std::rc::Rc;
 use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{request_animation_frame, AnimationFrame};
 use wasm_bindgen::JsCast;
-use web_sys::{KeyboardEvent, RequestCache};
+use web_sys::KeyboardEvent;
 use yew::prelude::*;
 
 use super::bars::Bars;
+use super::download::download;
 use super::explain::{PadSaliency, PreviewSaliency};
+use super::loading::{describe, fetch_model, load_classifier, next_task, started_bytes};
 use super::number_view::{DigitBoxes, Number};
 use super::pad::{Drawing, Pad, SharedDrawing};
 use super::personal_panel::{Forget, PersonalPanel};
@@ -22,8 +24,8 @@ use super::preview::Preview;
 use super::reader::AnswerCache;
 use super::state::{focus, focused, Action, AppState, Explained, Shown};
 use super::status::Status;
+use super::timing::{mark, now_ms};
 use crate::classifier::Classifier;
-use crate::fingerprint::fnv1a_hex;
 use crate::number::select;
 use crate::personal::{from_text, within_limits, Example, Source, MAX_PER_DIGIT};
 use crate::preprocess::strokes_to_placed_digit;
@@ -53,109 +55,6 @@ pub enum ModelSource {
 pub struct AppProps {
     /// The model to load.
     pub model: ModelSource,
-}
-
-/// A named point on the page's timeline (`performance.mark`), for the start-up breakdown of
-/// `.ci/bench`; costs nothing measurable.
-fn mark(name: &str) {
-    if let Some(performance) = performance() {
-        let _ = performance.mark(name);
-    }
-}
-
-fn now_ms() -> f64 {
-    performance().map_or(0.0, |p| p.now())
-}
-
-fn performance() -> Option<web_sys::Performance> {
-    web_sys::window().and_then(|w| w.performance())
-}
-
-/// Fetches the model at `url` and checks that it is the one this page was built with. A stale
-/// copy (from the HTTP cache or an old service worker's cache) is fetched once more from the
-/// network, past every cache, under a query naming the expected version (`?v=...`).
-///
-/// `started`: the bytes of a fetch of `url` begun earlier, if any (checked the same way).
-async fn fetch_model(url: &str, started: Option<Vec<u8>>) -> Result<Vec<u8>, String> {
-    let expected = crate::classifier::SHIPPED_MODEL_FINGERPRINT;
-    let bytes = match started {
-        Some(bytes) => bytes,
-        None => fetch_bytes(url, RequestCache::Default).await?,
-    };
-    if expected == "none" || fnv1a_hex(&bytes) == expected {
-        return Ok(bytes);
-    }
-    let bytes = fetch_bytes(&format!("{url}?v={expected}"), RequestCache::NoStore).await?;
-    let found = fnv1a_hex(&bytes);
-    if found == expected {
-        Ok(bytes)
-    } else {
-        Err(format!(
-            "{url} is not the model this page was built with (fingerprint {found}, expected \
-             {expected}): the site is being updated; reload the page in a minute"
-        ))
-    }
-}
-
-/// Resolves in a task of its own (a zero timeout). The model loads there, not in the task that
-/// ran the effect: Yew's scheduler yields to the browser with a zero timeout when a run takes
-/// over 16 ms (the first render does), and a render asked for while that timeout is pending
-/// waits for it, behind whatever the browser runs in between (in traces, the "ready" render
-/// came 20-70 ms after the model was ready). Yew's timeout, set before this one, fires first.
-async fn next_task() {
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        let set = web_sys::window().map(|w| w.set_timeout_with_callback(&resolve));
-        if !matches!(set, Some(Ok(_))) {
-            let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
-
-/// The bytes a fetch begun by `www/boot.js` resolved to; None where it failed (the app then
-/// fetches the model itself and reports any error).
-async fn started_bytes(promise: &wasm_bindgen::JsValue) -> Option<Vec<u8>> {
-    let promise = promise.clone().dyn_into::<js_sys::Promise>().ok()?;
-    let buffer = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
-    let buffer = buffer.dyn_into::<js_sys::ArrayBuffer>().ok()?;
-    Some(js_sys::Uint8Array::new(&buffer).to_vec())
-}
-
-async fn fetch_bytes(url: &str, cache: RequestCache) -> Result<Vec<u8>, String> {
-    let response = gloo::net::http::Request::get(url)
-        .cache(cache)
-        .send()
-        .await
-        .map_err(|e| format!("could not fetch {url}: {e}"))?;
-    if !response.ok() {
-        return Err(format!(
-            "could not fetch {url}: HTTP {} {}",
-            response.status(),
-            response.status_text()
-        ));
-    }
-    response
-        .binary()
-        .await
-        .map_err(|e| format!("could not read {url}: {e}"))
-}
-
-/// A one-line description of a loaded model, from its metadata.
-fn describe(classifier: &Classifier) -> String {
-    let name = classifier
-        .metadata_value("architecture")
-        .and_then(|a| a.split(':').next())
-        .unwrap_or("model");
-    match classifier
-        .metadata_value("test_accuracy")
-        .and_then(|a| a.parse::<f64>().ok())
-    {
-        Some(acc) => format!(
-            "Ready: {name}, {:.2}% on the MNIST test set, running in your browser",
-            100.0 * acc
-        ),
-        None => format!("Ready: {name}, running in your browser"),
-    }
 }
 
 /// The digits of the latest reading: each one's box and strokes.
@@ -301,30 +200,6 @@ impl Reader {
     }
 }
 
-/// Offers `text` as a file download named `name` (a Blob URL on a temporary link).
-fn download(name: &str, text: &str) -> Result<(), String> {
-    let failed = |_| "Your browser would not save the file.".to_string();
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/plain");
-    let blob =
-        web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(failed)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(failed)?;
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
-    let link: web_sys::HtmlAnchorElement = document
-        .create_element("a")
-        .map_err(failed)?
-        .dyn_into()
-        .map_err(|_| "no link element".to_string())?;
-    link.set_href(&url);
-    link.set_download(name);
-    link.click();
-    let _ = web_sys::Url::revoke_object_url(&url);
-    Ok(())
-}
-
 /// The big answer and the line under it, by verdict.
 fn answer_text(shown: Option<&Shown>) -> (String, String) {
     let Some(s) = shown else {
@@ -353,21 +228,6 @@ fn answer_text(shown: Option<&Shown>) -> (String, String) {
             format!("That does not look like a digit (closest: {digit})"),
         ),
     }
-}
-
-/// The classifier of the model's `bytes`, optimized and run once.
-///
-/// A function of its own, never inlined into the page's loading task: the browser recompiles
-/// (optimizes) a function that has run long, in the background but on the same cores, and
-/// with this work inlined the whole (large) task was recompiled during start-up (docs/performance.md, "The
-/// page").
-#[inline(never)]
-fn load_classifier(bytes: &[u8]) -> Result<Classifier, String> {
-    let model = Classifier::prepare(bytes, 1);
-    mark("digitpad:model-optimized");
-    let model = model.and_then(|m| m.warm_up().map(|()| m));
-    mark("digitpad:first-inference");
-    model.map_err(|e| format!("The model could not be loaded: {e}"))
 }
 
 /// The whole page.

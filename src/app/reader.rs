@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use super::timing::now_ms;
 use crate::classifier::{Classifier, ClassifierError};
 use crate::number::{read_strokes_with, render, strokes_contact, Contact, ReadDigit};
 use crate::strokes::Stroke;
@@ -86,10 +87,4 @@ impl AnswerCache {
     pub fn inference_ms(&self, strokes: &[Stroke], pieces: &[usize]) -> Option<f64> {
         self.answers.get(&key(strokes, pieces)).map(|a| a.1)
     }
-}
-
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
 }
