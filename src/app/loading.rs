@@ -40,13 +40,7 @@ pub(super) async fn fetch_model(url: &str, started: Option<Vec<u8>>) -> Result<V
 /// waits for it, behind whatever the browser runs in between (in traces, the "ready" render
 /// came 20-70 ms after the model was ready). Yew's timeout, set before this one, fires first.
 pub(super) async fn next_task() {
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        let set = web_sys::window().map(|w| w.set_timeout_with_callback(&resolve));
-        if !matches!(set, Some(Ok(_))) {
-            let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    gloo_timers::future::TimeoutFuture::new(0).await;
 }
 
 /// The bytes a fetch begun by `www/boot.js` resolved to; None where it failed (the app then
