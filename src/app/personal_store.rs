@@ -1,6 +1,7 @@
 //! The person's corrections, kept in this browser's `localStorage` (never sent anywhere) in
 //! the text format of [`crate::personal::to_text`], and turned into a [`Personal`] for the
-//! model in use.
+//! model in use. `web_sys::Storage` directly rather than `gloo::storage`: gloo stores values
+//! as JSON, and the previous versions' plain-text examples must stay readable.
 
 use crate::classifier::Classifier;
 use crate::personal::{from_text, to_text, variations, Example, Personal, PARAMS, VARIATIONS};
