@@ -55,10 +55,9 @@ pub struct Votes {
 
 /// The parameters the page uses: the personal head alone, `λ` = 0.01, chosen by `digitpad
 /// adapt-eval` (docs/trust-and-personal.md, "Personal examples"): on generated writers it
-/// closed more of the gap than the votes did (76% against 66% in sessions), and on real
-/// writers, whose misses are rarely one shape repeated, the votes made the validation
-/// writers worse (98.6% -> 97.6%) while the head kept them within a drawing (98.3%) and
-/// helped the tuning writers (96.6% -> 97.0%).
+/// closed more of the gap than the votes did (86% against 59% in sessions, the shipped
+/// model), and on real writers, whose misses are rarely one shape repeated, the votes did
+/// nothing or harm while the head gained the validation writers 98.3% -> 98.8%.
 pub const PARAMS: Params = Params {
     votes: None,
     head_l2: Some(0.01),
