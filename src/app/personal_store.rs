@@ -3,8 +3,13 @@
 //! model in use. `web_sys::Storage` directly rather than `gloo::storage`: gloo stores values
 //! as JSON, and the previous versions' plain-text examples must stay readable.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::classifier::Classifier;
-use crate::personal::{from_text, to_text, variations, Example, Personal, PARAMS, VARIATIONS};
+use crate::digit::PIXELS;
+use crate::personal::{
+    from_text, read_with_variations, reading, to_text, Example, Personal, Reading, PARAMS,
+};
 
 /// The `localStorage` key.
 const KEY: &str = "digitpad-personal-examples";
@@ -22,8 +27,17 @@ fn storage() -> Option<web_sys::Storage> {
 pub struct PersonalStore {
     /// The corrections, oldest first.
     pub examples: Vec<Example>,
+    /// What the current model read of each, its variations included (same order).
+    readings: Vec<Vec<Reading>>,
     /// The same, as features of the current model.
     pub personal: Personal,
+}
+
+/// An example as stored (its label and bytes): two examples with the same key read the same.
+type ExampleKey = (u8, [u8; PIXELS]);
+
+fn key(example: &Example) -> ExampleKey {
+    (example.label, example.image.to_bytes())
 }
 
 impl PersonalStore {
@@ -54,26 +68,45 @@ impl PersonalStore {
     }
 
     /// Replaces the examples and recomputes their features with `classifier` (each example
-    /// with its variations, see [`crate::personal::VARIATIONS`]).
+    /// with its variations, see [`crate::personal::VARIATIONS`]). Examples kept from before
+    /// keep their readings: a correction reads its own drawing, not every example again.
     pub fn set(&mut self, examples: Vec<Example>, classifier: &Classifier) -> Result<(), String> {
-        let images: Vec<_> = examples.iter().flat_map(|e| variations(&e.image)).collect();
-        let predictions = classifier
-            .classify_batch(&images)
+        let mut known: HashMap<ExampleKey, Vec<Reading>> = self
+            .examples
+            .iter()
+            .map(key)
+            .zip(self.readings.iter().cloned())
+            .collect();
+        // The examples not read yet, each once (an import may repeat one).
+        let mut missing: Vec<(ExampleKey, &Example)> = Vec::new();
+        let mut seen = HashSet::new();
+        for example in &examples {
+            let k = key(example);
+            if !known.contains_key(&k) && seen.insert(k) {
+                missing.push((k, example));
+            }
+        }
+        let images: Vec<_> = missing.iter().map(|(_, e)| e.image.clone()).collect();
+        let fresh = read_with_variations(classifier, &images)
             .map_err(|e| format!("Your examples could not be read by the model: {e}"))?;
-        let per_example = 1 + VARIATIONS.len();
+        for ((k, _), predictions) in missing.into_iter().zip(fresh) {
+            known.insert(k, predictions.iter().map(reading).collect());
+        }
+        let readings: Vec<Vec<Reading>> = examples
+            .iter()
+            .map(|e| known.get(&key(e)).cloned().unwrap_or_default())
+            .collect();
         self.personal = Personal::new(
             classifier.trust(),
             examples
                 .iter()
-                .zip(predictions.chunks(per_example))
-                .map(|(e, p)| {
-                    let readings = p.iter().map(|p| (p.logits, p.features.clone())).collect();
-                    (usize::from(e.label), readings)
-                })
+                .zip(&readings)
+                .map(|(e, r)| (usize::from(e.label), r.clone()))
                 .collect(),
             PARAMS,
         );
         self.examples = examples;
+        self.readings = readings;
         Ok(())
     }
 

@@ -21,6 +21,7 @@
 //! The parameters were chosen by `digitpad adapt-eval` on generated and real writers
 //! (docs/trust-and-personal.md, "Personal examples").
 
+use crate::classifier::{Classifier, ClassifierError, Prediction};
 use crate::digit::{DigitImage, CLASSES, PIXELS};
 use crate::scores::argmax;
 use crate::trust::{Trust, Verdict};
@@ -150,6 +151,26 @@ pub struct Personal {
 /// What the model made of one variation of an example: its logits and features.
 pub type Reading = ([f32; CLASSES], Vec<f32>);
 
+/// The [`Reading`] of a prediction.
+pub fn reading(prediction: &Prediction) -> Reading {
+    (prediction.logits, prediction.features.clone())
+}
+
+/// Reads each of `images` and its [`VARIATIONS`] with `classifier`, in one batch: per image,
+/// the predictions of the image itself, then of each variation (what a correction of it
+/// keeps, and what `adapt-eval` simulates).
+pub fn read_with_variations(
+    classifier: &Classifier,
+    images: &[DigitImage],
+) -> Result<Vec<Vec<Prediction>>, ClassifierError> {
+    let all: Vec<DigitImage> = images.iter().flat_map(variations).collect();
+    let predictions = classifier.classify_batch(&all)?;
+    Ok(predictions
+        .chunks(1 + VARIATIONS.len())
+        .map(<[Prediction]>::to_vec)
+        .collect())
+}
+
 /// A [`Reading`] with its features whitened (`Lᵀ f`).
 type WhitenedReading = ([f32; CLASSES], Vec<f64>);
 
@@ -197,13 +218,6 @@ impl Personal {
             params,
             head,
         }
-    }
-
-    /// Examples kept, per digit.
-    pub fn counts(&self) -> [usize; CLASSES] {
-        let mut counts = [0; CLASSES];
-        self.examples.iter().for_each(|(d, _)| counts[*d] += 1);
-        counts
     }
 
     /// Number of examples.

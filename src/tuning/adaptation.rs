@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::classifier::{Classifier, Prediction};
 use crate::digit::DigitImage;
 use crate::files::{read_drawing, stroke_files};
-use crate::personal::{variations, Params, Personal, Reading};
+use crate::personal::{read_with_variations, reading, Params, Personal, Reading};
 use crate::trust::{Trust, Verdict};
 
 /// One drawing of a writer, as the model reads it.
@@ -39,8 +39,7 @@ impl Drawing {
     /// What a correction of this drawing keeps: its features, and its variations' when
     /// `with_variations`.
     fn example(&self, with_variations: bool) -> (usize, Vec<Reading>) {
-        let p = &self.prediction;
-        let mut features = vec![(p.logits, p.features.clone())];
+        let mut features = vec![reading(&self.prediction)];
         if with_variations {
             features.extend(self.variations.iter().cloned());
         }
@@ -61,23 +60,18 @@ fn read_drawings(
     classifier: &Classifier,
     images: Vec<(usize, usize, DigitImage)>,
 ) -> Result<Vec<Drawing>> {
-    let all: Vec<DigitImage> = images.iter().flat_map(|(_, _, i)| variations(i)).collect();
-    let per = all.len() / images.len().max(1);
-    let predictions = classifier.classify_batch(&all)?;
-    let mut chunks = predictions.chunks(per.max(1));
+    let pictures: Vec<DigitImage> = images.iter().map(|(_, _, i)| i.clone()).collect();
+    let read = read_with_variations(classifier, &pictures)?;
     Ok(images
         .into_iter()
-        .filter_map(|(n, digit, _)| {
-            let chunk = chunks.next()?;
-            let (first, rest) = chunk.split_first()?;
+        .zip(read)
+        .filter_map(|((n, digit, _), predictions)| {
+            let (first, rest) = predictions.split_first()?;
             Some(Drawing {
                 n,
                 digit,
                 prediction: first.clone(),
-                variations: rest
-                    .iter()
-                    .map(|p| (p.logits, p.features.clone()))
-                    .collect(),
+                variations: rest.iter().map(reading).collect(),
             })
         })
         .collect())
