@@ -151,32 +151,28 @@ impl InferenceBench {
         runs: u32,
         examples: u32,
     ) -> Result<Vec<f64>, wasm_bindgen::JsError> {
-        use crate::personal::{variations, Personal, PARAMS};
+        use crate::personal::{read_with_variations, reading, Personal, PARAMS};
         use crate::warp::{warp, Affine};
         let mut cache = self.personal.borrow_mut();
         if cache.as_ref().map(|(n, _)| *n) != Some(examples) {
             *cache = None;
         }
         if cache.is_none() {
-            let kept: Vec<(usize, Vec<crate::personal::Reading>)> = (0..examples)
+            let images: Vec<crate::DigitImage> = (0..examples)
                 .map(|i| {
                     let moved = Affine {
                         angle_deg: (i % 21) as f32 - 10.0,
                         shift: ((i % 3) as f32 - 1.0, 0.0),
                         ..Affine::IDENTITY
                     };
-                    let image =
-                        crate::DigitImage::from_pixels(warp(self.image.pixels(), &moved, None));
-                    let features = variations(&image)
-                        .iter()
-                        .map(|v| {
-                            let p = self.classifier.classify(v)?;
-                            Ok((p.logits, p.features))
-                        })
-                        .collect::<Result<Vec<_>, crate::ClassifierError>>()?;
-                    Ok(((i % 10) as usize, features))
+                    crate::DigitImage::from_pixels(warp(self.image.pixels(), &moved, None))
                 })
-                .collect::<Result<_, wasm_bindgen::JsError>>()?;
+                .collect();
+            let kept = read_with_variations(&self.classifier, &images)?
+                .iter()
+                .enumerate()
+                .map(|(i, predictions)| (i % 10, predictions.iter().map(reading).collect()))
+                .collect();
             *cache = Some((
                 examples,
                 Personal::new(self.classifier.trust(), kept, PARAMS),
