@@ -2,6 +2,7 @@
 //! shipped ONNX model, run by tract in WebAssembly. Nothing leaves the page.
 
 mod bars;
+mod controller;
 mod download;
 mod explain;
 mod loading;

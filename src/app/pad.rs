@@ -27,6 +27,11 @@ pub struct Drawing {
 }
 
 impl Drawing {
+    /// Whether a stroke is being drawn.
+    pub fn in_progress(&self) -> bool {
+        self.active_pointer.is_some()
+    }
+
     /// Removes the last stroke (and ends any stroke in progress).
     pub fn undo(&mut self) {
         self.active_pointer = None;

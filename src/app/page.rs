@@ -13,6 +13,7 @@ use web_sys::KeyboardEvent;
 use yew::prelude::*;
 
 use super::bars::Bars;
+use super::controller::{Controller, Groups};
 use super::download::download;
 use super::explain::{PadSaliency, PreviewSaliency};
 use super::loading::{describe, fetch_model, load_classifier, next_task, started_bytes};
@@ -22,15 +23,12 @@ use super::personal_panel::{Forget, PersonalPanel};
 use super::personal_store::PersonalStore;
 use super::preview::Preview;
 use super::reader::AnswerCache;
-use super::state::{focus, focused, Action, AppState, Explained, Shown};
+use super::state::{focused, Action, AppState, Shown};
 use super::status::Status;
-use super::timing::{mark, now_ms};
+use super::timing::mark;
 use crate::classifier::Classifier;
-use crate::number::select;
-use crate::personal::{from_text, within_limits, Example, Source, MAX_PER_DIGIT};
-use crate::preprocess::strokes_to_placed_digit;
-use crate::saliency::explain_answer;
-use crate::strokes::{Bounds, Point};
+use crate::personal::{from_text, Example, Source};
+use crate::strokes::Point;
 use crate::trust::{top_two, Verdict};
 
 /// Where the model comes from.
@@ -55,149 +53,6 @@ pub enum ModelSource {
 pub struct AppProps {
     /// The model to load.
     pub model: ModelSource,
-}
-
-/// The digits of the latest reading: each one's box and strokes.
-type Groups = Rc<RefCell<Vec<(Bounds, Vec<usize>)>>>;
-
-/// What the page keeps outside Yew's render cycle to read the drawing: the model once
-/// loaded, the person's examples, the answers already computed, and the pointer's digit.
-#[derive(Clone)]
-struct Reader {
-    drawing: SharedDrawing,
-    classifier: Rc<RefCell<Option<Rc<Classifier>>>>,
-    store: Rc<RefCell<PersonalStore>>,
-    cache: Rc<RefCell<AnswerCache>>,
-    /// The digits of the latest reading (box and strokes), for hovering and explaining.
-    groups: Groups,
-    /// The digit under the pointer.
-    hover: Rc<RefCell<Option<usize>>>,
-    dispatch: UseReducerDispatcher<AppState>,
-}
-
-impl Reader {
-    /// The strokes of the digit on show ([`focused`]).
-    fn focused_pieces(&self) -> Option<Vec<usize>> {
-        let groups = self.groups.borrow();
-        let hover = *self.hover.borrow();
-        let index = focus(groups.len(), hover, |i| groups[i].1.iter().max().copied())?;
-        Some(groups[index].1.clone())
-    }
-
-    /// Reads the drawing as a number and dispatches its digits (or clears the answer when
-    /// the pad is empty, or reports a failure).
-    fn read(&self) {
-        let Some(classifier) = self.classifier.borrow().clone() else {
-            return;
-        };
-        let strokes = self.drawing.borrow().strokes.clone();
-        if strokes.iter().all(Vec::is_empty) {
-            self.groups.borrow_mut().clear();
-            self.dispatch.dispatch(Action::Edited(0));
-            return;
-        }
-        let digits = match self.cache.borrow_mut().read(&strokes, &classifier) {
-            Ok(digits) => digits,
-            Err(e) => {
-                self.dispatch
-                    .dispatch(Action::ModelFailed(format!("Inference failed: {e}")));
-                return;
-            }
-        };
-        let cache = self.cache.borrow();
-        let store = self.store.borrow();
-        let reading: Vec<Shown> = digits
-            .into_iter()
-            .map(|d| Shown {
-                answer: store.personal.adapt(
-                    classifier.trust(),
-                    &d.prediction.logits,
-                    &d.prediction.features,
-                ),
-                latency_ms: cache
-                    .inference_ms(&strokes, &d.group.pieces)
-                    .unwrap_or_default(),
-                pieces: d.group.pieces,
-                bounds: d.group.bounds,
-                prediction: d.prediction,
-                image: d.image,
-                placement: d.placement,
-                strokes: strokes.len(),
-            })
-            .collect();
-        drop(cache);
-        *self.groups.borrow_mut() = reading
-            .iter()
-            .map(|s| (s.bounds, s.pieces.clone()))
-            .collect();
-        self.dispatch.dispatch(Action::Read(reading));
-    }
-
-    /// Reads the drawing ([`Reader::read`]) and, when the person asked to see why,
-    /// schedules the explanation of the digit on show ([`Reader::schedule_explain`]): what
-    /// every change to the drawing but a stroke in progress leads to.
-    fn read_and_explain(
-        &self,
-        explain_on: &RefCell<bool>,
-        pending: &Rc<RefCell<Option<AnimationFrame>>>,
-    ) {
-        self.read();
-        if *explain_on.borrow() {
-            self.schedule_explain(pending);
-        }
-    }
-
-    /// Computes the explanation of the digit on show in the next animation frame, after the
-    /// answer itself has been painted (replacing any explanation still pending).
-    fn schedule_explain(&self, pending: &Rc<RefCell<Option<AnimationFrame>>>) {
-        let Some(pieces) = self.focused_pieces() else {
-            return;
-        };
-        let reader = self.clone();
-        let slot = pending.clone();
-        let frame = request_animation_frame(move |_| {
-            slot.borrow_mut().take();
-            let Some(classifier) = reader.classifier.borrow().clone() else {
-                return;
-            };
-            let (placed, strokes) = {
-                let d = reader.drawing.borrow();
-                (
-                    strokes_to_placed_digit(&select(&d.strokes, &pieces)),
-                    d.strokes.len(),
-                )
-            };
-            let Some((image, _)) = placed else {
-                return;
-            };
-            let start = now_ms();
-            match explain_answer(&classifier, &image) {
-                Ok(saliency) => reader
-                    .dispatch
-                    .dispatch(Action::Explained(Box::new(Explained {
-                        saliency,
-                        strokes,
-                        pieces,
-                        ms: now_ms() - start,
-                    }))),
-                Err(e) => reader
-                    .dispatch
-                    .dispatch(Action::ModelFailed(format!("Explaining failed: {e}"))),
-            }
-        });
-        *pending.borrow_mut() = Some(frame);
-    }
-
-    /// The digit whose box holds `point` (a little margin around each box), if any.
-    fn digit_at(&self, point: Point) -> Option<usize> {
-        self.groups.borrow().iter().position(|(b, _)| {
-            let margin = 0.1 * b.height().max(b.width());
-            point.x >= b.min_x - margin
-                && point.x <= b.max_x + margin
-                && point.y >= b.min_y - margin
-                && point.y <= b.max_y + margin
-        })
-    }
 }
 
 /// The big answer and the line under it, by verdict.
@@ -240,7 +95,7 @@ pub fn app(props: &AppProps) -> Html {
     let cache: Rc<RefCell<AnswerCache>> = use_mut_ref(AnswerCache::default);
     let groups: Groups = use_mut_ref(Vec::new);
     let hover: Rc<RefCell<Option<usize>>> = use_mut_ref(|| None);
-    let reader = Reader {
+    let controller = Controller {
         drawing: drawing.clone(),
         classifier: classifier.clone(),
         store: store.clone(),
@@ -256,7 +111,7 @@ pub fn app(props: &AppProps) -> Html {
 
     // Load the model once.
     {
-        let reader = reader.clone();
+        let controller = controller.clone();
         let explain_on = explain_on.clone();
         let pending_explain = pending_explain.clone();
         use_effect_with(props.model.clone(), move |source| {
@@ -272,28 +127,29 @@ pub fn app(props: &AppProps) -> Html {
                 };
                 mark("digitpad:model-fetched");
                 let loaded = bytes.and_then(|bytes| load_classifier(&bytes));
-                let dispatch = &reader.dispatch;
+                let dispatch = &controller.dispatch;
                 match loaded {
                     Ok(model) => {
                         let model = Rc::new(model);
-                        *reader.classifier.borrow_mut() = Some(model.clone());
+                        *controller.classifier.borrow_mut() = Some(model.clone());
                         dispatch.dispatch(Action::ModelReady(describe(&model)));
                         // Anything drawn while the model loaded gets its answer now.
-                        reader.read_and_explain(&explain_on, &pending_explain);
+                        controller.read_and_explain(&explain_on, &pending_explain);
                         // Then the person's examples, in a task of their own: each is read by
                         // the model, so a returning writer with many would otherwise wait for
                         // them all before the first answer (measured in the README's page
                         // section). A reading made in between is made again with them.
                         next_task().await;
-                        let kept = PersonalStore::load()
-                            .and_then(|examples| reader.store.borrow_mut().set(examples, &model));
+                        let kept = PersonalStore::load().and_then(|examples| {
+                            controller.store.borrow_mut().set(examples, &model)
+                        });
                         match kept {
                             Ok(()) => {
-                                let examples = reader.store.borrow().examples.clone();
+                                let examples = controller.store.borrow().examples.clone();
                                 let any = !examples.is_empty();
                                 dispatch.dispatch(Action::PersonalChanged(Rc::new(examples)));
                                 if any {
-                                    reader.read_and_explain(&explain_on, &pending_explain);
+                                    controller.read_and_explain(&explain_on, &pending_explain);
                                 }
                             }
                             Err(reason) => dispatch.dispatch(Action::StoredUnreadable(reason)),
@@ -307,7 +163,7 @@ pub fn app(props: &AppProps) -> Html {
 
     // While drawing: at most one reading per animation frame, on the latest strokes.
     let on_draw = {
-        let reader = reader.clone();
+        let controller = controller.clone();
         let pending_frame = pending_frame.clone();
         let pending_explain = pending_explain.clone();
         use_callback((), move |_: (), _| {
@@ -316,11 +172,11 @@ pub fn app(props: &AppProps) -> Html {
             if pending_frame.borrow().is_some() {
                 return;
             }
-            let reader = reader.clone();
+            let controller = controller.clone();
             let pending = pending_frame.clone();
             let frame = request_animation_frame(move |_| {
                 pending.borrow_mut().take();
-                reader.read();
+                controller.read();
             });
             *pending_frame.borrow_mut() = Some(frame);
         })
@@ -328,39 +184,39 @@ pub fn app(props: &AppProps) -> Html {
 
     // At the end of each stroke: always one reading, right away.
     let on_stroke_end = {
-        let reader = reader.clone();
+        let controller = controller.clone();
         let pending_frame = pending_frame.clone();
         let explain_on = explain_on.clone();
         let pending_explain = pending_explain.clone();
         use_callback((), move |_: (), _| {
             pending_frame.borrow_mut().take();
-            reader
-                .dispatch
-                .dispatch(Action::StrokesDrawn(reader.drawing.borrow().strokes.len()));
-            reader.read_and_explain(&explain_on, &pending_explain);
+            controller.dispatch.dispatch(Action::StrokesDrawn(
+                controller.drawing.borrow().strokes.len(),
+            ));
+            controller.read_and_explain(&explain_on, &pending_explain);
         })
     };
 
     // The pointer over a digit's box shows that digit's answer (and explanation).
     let on_hover = {
-        let reader = reader.clone();
+        let controller = controller.clone();
         let explain_on = explain_on.clone();
         let pending_explain = pending_explain.clone();
         use_callback((), move |point: Option<Point>, _| {
-            let digit = point.and_then(|p| reader.digit_at(p));
-            if *reader.hover.borrow() == digit {
+            let digit = point.and_then(|p| controller.digit_at(p));
+            if *controller.hover.borrow() == digit {
                 return;
             }
-            *reader.hover.borrow_mut() = digit;
-            reader.dispatch.dispatch(Action::Hover(digit));
+            *controller.hover.borrow_mut() = digit;
+            controller.dispatch.dispatch(Action::Hover(digit));
             if *explain_on.borrow() {
-                reader.schedule_explain(&pending_explain);
+                controller.schedule_explain(&pending_explain);
             }
         })
     };
 
     let edit = {
-        let reader = reader.clone();
+        let controller = controller.clone();
         let pending_frame = pending_frame.clone();
         let explain_on = explain_on.clone();
         let pending_explain = pending_explain.clone();
@@ -368,80 +224,43 @@ pub fn app(props: &AppProps) -> Html {
             pending_frame.borrow_mut().take();
             pending_explain.borrow_mut().take();
             {
-                let mut d = reader.drawing.borrow_mut();
+                let mut d = controller.drawing.borrow_mut();
                 if undo {
                     d.undo();
                 } else {
                     d.clear();
                 }
             }
-            *reader.hover.borrow_mut() = None;
-            let n = reader.drawing.borrow().strokes.len();
-            reader.dispatch.dispatch(Action::Edited(n));
+            *controller.hover.borrow_mut() = None;
+            let n = controller.drawing.borrow().strokes.len();
+            controller.dispatch.dispatch(Action::Edited(n));
             if n > 0 {
-                reader.read_and_explain(&explain_on, &pending_explain);
+                controller.read_and_explain(&explain_on, &pending_explain);
             } else {
-                reader.groups.borrow_mut().clear();
+                controller.groups.borrow_mut().clear();
             }
         })
     };
     let on_explain = {
-        let reader = reader.clone();
+        let controller = controller.clone();
         let explain_on = explain_on.clone();
         let pending_explain = pending_explain.clone();
         Callback::from(move |_: MouseEvent| {
             let on = !*explain_on.borrow();
             *explain_on.borrow_mut() = on;
-            reader.dispatch.dispatch(Action::ToggleExplain);
+            controller.dispatch.dispatch(Action::ToggleExplain);
             if on {
-                reader.schedule_explain(&pending_explain);
+                controller.schedule_explain(&pending_explain);
             } else {
                 pending_explain.borrow_mut().take();
             }
         })
     };
-    // The person's examples changed: keep them within the limits, save them, tell the page,
-    // read the drawing again. What is used is always what is stored: when the browser refuses
-    // to save, the examples go back to what they were.
     let set_examples = {
-        let reader = reader.clone();
-        Rc::new(
-            move |examples: Vec<Example>, notice: Option<String>| -> bool {
-                let dispatch = &reader.dispatch;
-                let Some(model) = reader.classifier.borrow().clone() else {
-                    dispatch.dispatch(Action::Notice(Some(
-                        "The model is still loading: try again in a moment.".into(),
-                    )));
-                    return false;
-                };
-                let before = reader.store.borrow().examples.clone();
-                let (examples, dropped) = within_limits(examples);
-                let set = reader.store.borrow_mut().set(examples, &model);
-                let saved = set.and_then(|()| reader.store.borrow().save());
-                let (ok, notice) = match saved {
-                    Ok(()) if dropped > 0 => (
-                        true,
-                        Some(format!(
-                        "{}Only the {MAX_PER_DIGIT} most recent examples of each digit are kept: \
-                         {dropped} older ones were left out.",
-                        notice.map(|n| format!("{n} ")).unwrap_or_default()
-                    )),
-                    ),
-                    Ok(()) => (true, notice),
-                    Err(reason) => {
-                        // Back to what was kept (and used) before; the model read it a moment ago.
-                        let _ = reader.store.borrow_mut().set(before, &model);
-                        (false, Some(format!("Nothing changed: {reason}.")))
-                    }
-                };
-                dispatch.dispatch(Action::PersonalChanged(Rc::new(
-                    reader.store.borrow().examples.clone(),
-                )));
-                dispatch.dispatch(Action::Notice(notice));
-                reader.read();
-                ok
-            },
-        )
+        let controller = controller.clone();
+        Rc::new(move |examples: Vec<Example>, notice: Option<String>| {
+            controller.set_examples(examples, notice)
+        })
     };
     let on_correct = {
         let set_examples = set_examples.clone();
@@ -611,6 +430,7 @@ pub fn app(props: &AppProps) -> Html {
                     <div class={classes!("digit", verdict.map(|v| v.as_str()))}
                         data-testid="prediction"
                         data-strokes={shown.map_or(0, |s| s.strokes).to_string()}
+                        data-complete={shown.map(|s| s.complete.to_string())}
                         data-verdict={verdict.map(|v| v.as_str())}
                         data-source={source.map(|s| s.as_str())}
                         data-confidence={shown.map(|s| format!("{:.4}", s.answer.probabilities[s.answer.digit()]))}

@@ -53,6 +53,8 @@ pub struct Shown {
     pub placement: Placement,
     /// Number of strokes on the pad when the number was read.
     pub strokes: usize,
+    /// Whether every stroke was finished then (false for a reading taken while drawing).
+    pub complete: bool,
     /// The inference that produced this answer, in milliseconds (its share of its batch;
     /// answers are kept while a stroke grows, so this is not the time of the latest reading).
     pub latency_ms: f64,

@@ -26,7 +26,7 @@ import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CHROME_ARGS } from "./e2e.mjs";
+import { CHROME_ARGS } from "./drive.mjs";
 import { startServer } from "./serve.mjs";
 import { sizesOf } from "./sizes.mjs";
 
