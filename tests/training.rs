@@ -12,7 +12,9 @@ use burn::module::Module;
 use burn::tensor::Device;
 use clap::ValueEnum;
 use digitpad::idx::LabeledImages;
-use digitpad::train::config::{ConvImpl, EpochRecord, OptimizerKind, Schedule, TrainConfig};
+use digitpad::train::config::{
+    EpochRecord, OptimizerKind, Schedule, TrainConfig, TrainingOperators,
+};
 use digitpad::train::device::DeviceChoice;
 use digitpad::train::model::{Architecture, Network};
 use digitpad::train::to_onnx::{check_parity, export, PARITY_TOLERANCE};
@@ -103,16 +105,16 @@ fn exported_files_use_only_the_supported_operators() {
 /// Trains `architecture` for two epochs on 400 fixture images (with the default, shipped
 /// augmentation) and returns the loss on those images before and after.
 fn tiny_run(architecture: Architecture, choice: DeviceChoice) -> (f64, f64) {
-    let (before, after, _) = tiny_run_with(architecture, choice, ConvImpl::Burn);
+    let (before, after, _) = tiny_run_with(architecture, choice, TrainingOperators::Burn);
     (before, after)
 }
 
-/// [`tiny_run`] with the convolutions computed by `conv`; also returns the trained network's
+/// [`tiny_run`] with the training operators `operators`; also returns the trained network's
 /// logits on the 400 images.
 fn tiny_run_with(
     architecture: Architecture,
     choice: DeviceChoice,
-    conv: ConvImpl,
+    operators: TrainingOperators,
 ) -> (f64, f64, Vec<[f32; 10]>) {
     let device = choice.device().unwrap();
     let set = common::mnist_fixture();
@@ -126,7 +128,7 @@ fn tiny_run_with(
         seed: 3,
         validation_split: 0.0,
         device: choice,
-        conv,
+        operators,
         ..TrainConfig::default()
     };
     let dir = tempfile::tempdir().unwrap();
@@ -169,28 +171,39 @@ fn tiny_run_with(
 #[test]
 fn a_tiny_training_run_lowers_the_loss_on_cpu() {
     let _rng = seeded_rng();
-    let (before, after) = tiny_run(Architecture::Seed, DeviceChoice::Cpu);
+    let (before, after) = tiny_run(Architecture::Keras, DeviceChoice::Cpu);
     eprintln!("cpu: loss {before:.4} -> {after:.4}");
     assert!(after < before * 0.8, "loss {before} -> {after}");
 }
 
-/// The convolutions of this crate (`--conv gemm`) train too, and a seed gives the same run
+/// The convolutions of this crate (`--operators own`) train too, and a seed gives the same run
 /// twice with them (their weight gradients are summed in a fixed order).
 #[test]
-fn a_tiny_run_with_gemm_convolutions_lowers_the_loss_and_repeats_exactly() {
+fn a_tiny_run_with_our_operators_lowers_the_loss_and_repeats_exactly() {
     let _rng = seeded_rng();
-    let (before, after, first) =
-        tiny_run_with(Architecture::Quick, DeviceChoice::Cpu, ConvImpl::Gemm);
-    eprintln!("cpu, gemm convolutions: loss {before:.4} -> {after:.4}");
+    let (before, after, first) = tiny_run_with(
+        Architecture::Quick,
+        DeviceChoice::Cpu,
+        TrainingOperators::Own,
+    );
+    eprintln!("cpu, our operators: loss {before:.4} -> {after:.4}");
     assert!(after < before * 0.8, "loss {before} -> {after}");
-    let (_, again, second) = tiny_run_with(Architecture::Quick, DeviceChoice::Cpu, ConvImpl::Gemm);
+    let (_, again, second) = tiny_run_with(
+        Architecture::Quick,
+        DeviceChoice::Cpu,
+        TrainingOperators::Own,
+    );
     assert_eq!(after.to_bits(), again.to_bits());
     assert_eq!(first, second);
     // And they are what computed it: burn's convolutions, same seed, round differently.
-    let (_, _, burns) = tiny_run_with(Architecture::Quick, DeviceChoice::Cpu, ConvImpl::Burn);
+    let (_, _, burns) = tiny_run_with(
+        Architecture::Quick,
+        DeviceChoice::Cpu,
+        TrainingOperators::Burn,
+    );
     assert_ne!(
         first, burns,
-        "--conv gemm trained exactly as --conv burn did"
+        "--operators own trained exactly as --operators burn did"
     );
 }
 
@@ -326,7 +339,7 @@ fn an_interrupted_run_stops_and_keeps_no_partial_epoch() {
 fn a_tiny_training_run_lowers_the_loss_on_wgpu() {
     let _rng = seeded_rng();
     // On a machine without a GPU this runs on Mesa's software Vulkan (llvmpipe).
-    let (before, after) = tiny_run(Architecture::Seed, DeviceChoice::Gpu);
+    let (before, after) = tiny_run(Architecture::Keras, DeviceChoice::Gpu);
     eprintln!("wgpu: loss {before:.4} -> {after:.4}");
     assert!(after < before * 0.8, "loss {before} -> {after}");
 }

@@ -17,7 +17,7 @@ use crate::preprocess::GrayImage;
 use crate::train::augment::Augmentation;
 use crate::train::checkpoint;
 use crate::train::config::PenRecipe;
-use crate::train::config::{ConvImpl, OptimizerKind, Schedule, TrainConfig};
+use crate::train::config::{OptimizerKind, Schedule, TrainConfig, TrainingOperators};
 use crate::train::data::{self, Dataset, Split};
 use crate::train::device::DeviceChoice;
 use crate::train::evaluation::{evaluate_onnx, EvalFile};

@@ -18,10 +18,10 @@ pub(super) struct ProfileArgs {
     /// Where to train: cpu (burn flex), gpu (burn wgpu), cuda, ndarray.
     #[arg(long, value_enum, default_value = "cpu")]
     device: DeviceChoice,
-    /// Who computes the convolutions, poolings and batch norms on the CPU: gemm (this
+    /// Who computes the convolutions, poolings and batch norms on the CPU: own (this
     /// crate's) or burn (flex's).
-    #[arg(long, value_enum, default_value = "gemm")]
-    conv: ConvImpl,
+    #[arg(long, alias = "conv", value_enum, default_value = "own")]
+    operators: TrainingOperators,
 }
 
 pub(super) fn profile(args: ProfileArgs) -> Result<()> {
@@ -30,7 +30,7 @@ pub(super) fn profile(args: ProfileArgs) -> Result<()> {
         dataset: args.data.dataset,
         batch_size: args.batch_size.max(1),
         device: args.device,
-        conv: args.conv,
+        operators: args.operators,
         ..TrainConfig::default()
     };
     let dir = data::locate(args.data.dataset, args.data.data_dir.as_deref())?;

@@ -43,10 +43,10 @@ pub(super) struct TrainArgs {
     #[arg(long, value_enum, default_value_t = DEFAULTS.schedule)]
     schedule: Schedule,
     /// Who computes the convolutions, 2x2 max poolings and batch norms when training on the
-    /// CPU: gemm (this crate's: im2col and matrix products, a step in ~0.45 of flex's time;
-    /// docs/decisions/training-operators.md) or burn (flex's).
-    #[arg(long, value_enum, default_value_t = DEFAULTS.conv)]
-    conv: ConvImpl,
+    /// CPU: own (this crate's: convolutions as im2col and matrix products, a step in ~0.45 of
+    /// flex's time; docs/decisions/training-operators.md) or burn (flex's).
+    #[arg(long, alias = "conv", value_enum, default_value_t = DEFAULTS.operators)]
+    operators: TrainingOperators,
     /// Train on the images as they are (no random rotation, scale, shear, shift).
     #[arg(long)]
     no_augment: bool,
@@ -121,7 +121,7 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
         momentum: args.momentum,
         weight_decay: args.weight_decay,
         schedule: args.schedule,
-        conv: args.conv,
+        operators: args.operators,
         augmentation: (!args.no_augment).then(|| Augmentation {
             elastic_alpha: args.elastic,
             styles: StyleRates {

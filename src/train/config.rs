@@ -20,24 +20,27 @@ pub enum OptimizerKind {
     Sgd,
 }
 
-/// Who computes the network's convolutions, 2x2 max poolings and batch norms while it trains
-/// on the CPU.
+/// Who computes the network's convolutions, 2x2 max poolings and batch norms (three
+/// operators) while it trains on the CPU. Called `ConvImpl`, `conv` and `--conv` (values
+/// `burn`, `gemm`) until 2026-12-07: older checkpoints, metadata and commands still read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
-pub enum ConvImpl {
+pub enum TrainingOperators {
     /// burn's operators, as flex runs them.
     Burn,
     /// This crate's operators, each with its own backward step: convolutions as im2col and
-    /// matrix products ([`super::gemm_conv`]), max pooling ([`super::max_pool`]), batch norm
-    /// with the ReLU after it ([`super::batch_norm`]). The default; on the CPU only
-    /// (elsewhere burn's).
-    Gemm,
+    /// matrix products ([`super::ops::gemm_conv`]), max pooling ([`super::ops::max_pool`]),
+    /// batch norm with the ReLU after it ([`super::ops::batch_norm`]). The default; on the
+    /// CPU only (elsewhere burn's).
+    #[serde(alias = "gemm")]
+    #[value(alias = "gemm")]
+    Own,
 }
 
-impl ConvImpl {
+impl TrainingOperators {
     /// What a configuration saved before this setting existed trained with.
     fn of_older_runs() -> Self {
-        ConvImpl::Burn
+        TrainingOperators::Burn
     }
 }
 
@@ -107,9 +110,10 @@ pub struct TrainConfig {
     pub weight_decay: f64,
     /// Learning-rate schedule.
     pub schedule: Schedule,
-    /// Who computes the convolutions on the CPU (older checkpoints: burn).
-    #[serde(default = "ConvImpl::of_older_runs")]
-    pub conv: ConvImpl,
+    /// Who computes the convolutions, poolings and batch norms on the CPU (older
+    /// checkpoints: burn).
+    #[serde(default = "TrainingOperators::of_older_runs", alias = "conv")]
+    pub operators: TrainingOperators,
     /// Random distortions of training images (`None` = off).
     pub augmentation: Option<Augmentation>,
     /// Seed for initialization, shuffling and augmentation.
@@ -164,7 +168,7 @@ impl Default for TrainConfig {
             momentum: 0.9,
             weight_decay: 0.0,
             schedule: Schedule::OneCycle,
-            conv: ConvImpl::Gemm,
+            operators: TrainingOperators::Own,
             augmentation: Some(Augmentation::default()),
             seed: 1,
             validation_split: 0.1,
@@ -176,10 +180,10 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
-    /// Whether the network computes its convolutions with [`super::gemm_conv`]: asked for,
-    /// and on the CPU (flex), the only backend that has it.
-    pub fn gemm_conv(&self) -> bool {
-        self.conv == ConvImpl::Gemm && self.device == DeviceChoice::Cpu
+    /// Whether the network trains with this crate's operators ([`super::ops`]): asked for,
+    /// and on the CPU (flex), the only backend that has them.
+    pub fn own_operators(&self) -> bool {
+        self.operators == TrainingOperators::Own && self.device == DeviceChoice::Cpu
     }
 
     /// Whether a checkpoint made under `self` may be continued under `other`: every setting
@@ -325,10 +329,24 @@ mod tests {
     /// setting existed (checkpoints, model metadata) trained with burn's, and reads so.
     #[test]
     fn configurations_without_the_operator_setting_trained_with_burns() {
-        assert_eq!(TrainConfig::default().conv, ConvImpl::Gemm);
+        assert_eq!(TrainConfig::default().operators, TrainingOperators::Own);
         let mut json = serde_json::to_value(TrainConfig::default()).unwrap();
-        json.as_object_mut().unwrap().remove("conv");
+        json.as_object_mut().unwrap().remove("operators");
         let older: TrainConfig = serde_json::from_value(json).unwrap();
-        assert_eq!(older.conv, ConvImpl::Burn);
+        assert_eq!(older.operators, TrainingOperators::Burn);
+    }
+
+    /// Configurations saved under the old names (`"conv": "gemm"`, `"architecture":
+    /// "seed"`) read as the renamed settings.
+    #[test]
+    fn configurations_saved_under_the_old_names_still_read() {
+        let mut json = serde_json::to_value(TrainConfig::default()).unwrap();
+        let object = json.as_object_mut().unwrap();
+        object.remove("operators");
+        object.insert("conv".into(), "gemm".into());
+        object.insert("architecture".into(), "seed".into());
+        let older: TrainConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(older.operators, TrainingOperators::Own);
+        assert_eq!(older.architecture, Architecture::Keras);
     }
 }

@@ -84,7 +84,7 @@ pub fn profile_training_step(
     train_device.seed(config.seed);
     let spec = config.architecture.spec();
     let mut network = Network::new(&spec, &train_device);
-    network.gemm_conv = config.gemm_conv();
+    network.own_operators = config.own_operators();
     let mut optimizer = build_optimizer(config);
     let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
     let augmentation = config.augmentation.unwrap_or_default();
@@ -265,7 +265,7 @@ fn profile_convolutions(config: &TrainConfig, batch: usize, device: &Device) -> 
             sync(&train_device)?;
             Ok((forward_ms, since(start)))
         })?);
-        // The same convolution as im2col and matrix products of our own (what `--conv gemm`
+        // The same convolution as im2col and matrix products of our own (what `--operators own`
         // trains with; see `gemm_conv`), on the same sizes.
         let shape = gemm_conv::ConvShape {
             batch,

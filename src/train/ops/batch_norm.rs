@@ -1,6 +1,6 @@
 //! Batch normalization with the batch's own statistics, then ReLU, as one burn operator on
 //! flex with its own backward step: what the network's convolution blocks train with on the CPU
-//! (`--conv gemm`, the default), beside [`super::gemm_conv`] and [`super::max_pool`].
+//! (`--operators own`, the default), beside [`super::gemm_conv`] and [`super::max_pool`].
 //!
 //! burn's batch norm on flex takes the per-channel statistics by transposing the whole
 //! activation to `[C, N * H * W]` (a layout copy each for the mean and the variance, forward

@@ -1,5 +1,5 @@
 //! 2x2, stride-2 max pooling as a burn operator on flex, with its own backward step: what
-//! the network pools with when training on the CPU (`--conv gemm`, the default), beside [`super::gemm_conv`].
+//! the network pools with when training on the CPU (`--operators own`, the default), beside [`super::gemm_conv`].
 //!
 //! flex's max pooling is general (any window, stride, padding and dilation) and records the
 //! index of every maximum for the backward pass; `digitpad profile` put its forward at about
