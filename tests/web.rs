@@ -1,6 +1,8 @@
 //! Browser tests (`wasm-pack test --headless --chrome`): the same preprocessing bytes and
 //! model answers as natively, and the real app mounted in the page, driven by pointer events
-//! that draw the committed stroke fixtures.
+//! that draw the committed stroke fixtures. One file on purpose (~650 lines): each file under
+//! `tests/` is its own wasm binary, linked and run by wasm-bindgen separately, so splitting
+//! this one would add a link and a browser start to every run.
 #![cfg(target_arch = "wasm32")]
 
 mod common;

@@ -1,5 +1,7 @@
 //! The fits behind the rules: the temperature (golden-section search on `ln T`), and the
-//! class centres with the shared covariance's precision factor (Cholesky, inverse).
+//! class centres with the shared covariance's precision factor (nalgebra's Cholesky).
+
+use nalgebra::{Cholesky, DMatrix};
 
 use super::*;
 
@@ -85,8 +87,7 @@ pub fn fit_feature_model(features: &[Vec<f32>], labels: &[u8]) -> Result<Feature
     let trace: f64 = (0..width).map(|i| covariance[i * width + i]).sum();
     let ridge = 1e-4 * trace / width as f64;
     (0..width).for_each(|i| covariance[i * width + i] += ridge);
-    let precision = invert(&covariance, width)?;
-    let factor = cholesky(&precision, width)?;
+    let factor = precision_factor(&covariance, width)?;
     Ok(FeatureModel::new(
         width,
         centres.iter().flatten().map(|&v| stored(v)).collect(),
@@ -105,62 +106,15 @@ fn stored(value: f64) -> f32 {
         .unwrap_or(value as f32)
 }
 
-/// The lower-triangular `L` with `L Lᵀ = matrix` (symmetric positive-definite, `n x n`).
-fn cholesky(matrix: &[f64], n: usize) -> Result<Vec<f64>> {
-    let mut l = vec![0f64; n * n];
-    for i in 0..n {
-        for j in 0..=i {
-            let sum: f64 = (0..j).map(|k| l[i * n + k] * l[j * n + k]).sum();
-            if i == j {
-                let d = matrix[i * n + i] - sum;
-                if d <= 0.0 {
-                    bail!("the feature precision matrix is not positive-definite");
-                }
-                l[i * n + j] = d.sqrt();
-            } else {
-                l[i * n + j] = (matrix[i * n + j] - sum) / l[j * n + j];
-            }
-        }
-    }
-    Ok(l)
-}
-
-/// The inverse of a symmetric positive-definite `n x n` matrix (Gauss-Jordan with partial
-/// pivoting).
-pub(super) fn invert(matrix: &[f64], n: usize) -> Result<Vec<f64>> {
-    let mut a = matrix.to_vec();
-    let mut inverse: Vec<f64> = (0..n * n)
-        .map(|k| if k / n == k % n { 1.0 } else { 0.0 })
-        .collect();
-    for col in 0..n {
-        let pivot = (col..n)
-            .max_by(|&x, &y| a[x * n + col].abs().total_cmp(&a[y * n + col].abs()))
-            .unwrap_or(col);
-        if a[pivot * n + col].abs() < 1e-12 {
-            bail!("the feature covariance is singular");
-        }
-        for k in 0..n {
-            a.swap(col * n + k, pivot * n + k);
-            inverse.swap(col * n + k, pivot * n + k);
-        }
-        let p = a[col * n + col];
-        for k in 0..n {
-            a[col * n + k] /= p;
-            inverse[col * n + k] /= p;
-        }
-        let pivot_a = a[col * n..(col + 1) * n].to_vec();
-        let pivot_inverse = inverse[col * n..(col + 1) * n].to_vec();
-        for row in (0..n).filter(|&row| row != col) {
-            let factor = a[row * n + col];
-            if factor != 0.0 {
-                let rows = a[row * n..(row + 1) * n].iter_mut().zip(&pivot_a);
-                rows.for_each(|(x, p)| *x -= factor * p);
-                let rows = inverse[row * n..(row + 1) * n]
-                    .iter_mut()
-                    .zip(&pivot_inverse);
-                rows.for_each(|(x, p)| *x -= factor * p);
-            }
-        }
-    }
-    Ok(inverse)
+/// The lower-triangular `L` (row-major, `n x n`) with `L Lᵀ = covariance⁻¹`, for a symmetric
+/// positive-definite `covariance`: the factor the page whitens features with.
+pub(super) fn precision_factor(covariance: &[f64], n: usize) -> Result<Vec<f64>> {
+    let covariance = DMatrix::from_row_slice(n, n, covariance);
+    let precision = Cholesky::new(covariance)
+        .context("the feature covariance is not positive-definite")?
+        .inverse();
+    let factor = Cholesky::new(precision)
+        .context("the feature precision matrix is not positive-definite")?
+        .l();
+    Ok((0..n * n).map(|k| factor[(k / n, k % n)]).collect())
 }
