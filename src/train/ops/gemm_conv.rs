@@ -1,6 +1,6 @@
 //! A convolution's forward pass and both of its gradients as im2col and matrix products (the
 //! `gemm` crate, which flex itself multiplies with), one image per task on rayon's threads,
-//! and the same as a burn operator for training on the CPU (`--conv gemm`, the default).
+//! and the same as a burn operator for training on the CPU (`--operators own`, the default).
 //!
 //! flex runs burn's generic convolution backward: the input gradient as a transposed
 //! convolution, the weight gradient through transposes of whole activations. Here each
@@ -233,7 +233,7 @@ pub fn backward(
     (weight_grad, input_grad)
 }
 
-/// The convolution as a burn operator on flex, for training (`--conv gemm`): a backend
+/// The convolution as a burn operator on flex, for training (`--operators own`): a backend
 /// extension of burn 0.22 with its own backward step. Other backends do not have it (the
 /// network uses burn's convolution there).
 #[backend_extension(Flex, Autodiff)]
