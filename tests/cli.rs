@@ -213,3 +213,75 @@ fn missing_data_says_which_flag_to_set() {
         "{stderr}"
     );
 }
+
+/// Every architecture's model file stays under 1 MB on either data set, whatever its rules'
+/// metadata (the quick network's file once held 11 MB of them). One epoch on 300 fixture
+/// images each; for Fashion-MNIST the fixture's images stand in for clothes (the size does
+/// not depend on what the images show). Clothing models get a card about clothes.
+#[test]
+fn every_architecture_writes_a_model_file_under_one_megabyte_on_either_data_set() {
+    let data = fixture_data_dir();
+    for dataset in ["mnist", "fashion-mnist"] {
+        for arch in ["digitnet", "clothnet", "quick", "keras", "mlp"] {
+            let out = tempfile::tempdir().unwrap();
+            let checkpoints = tempfile::tempdir().unwrap();
+            let mut command = digitpad();
+            command
+                .args(["train", "--dataset", dataset, "--arch", arch])
+                .args(["--epochs", "1", "--limit", "300", "--val-split", "0.4"])
+                .arg("--data-dir")
+                .arg(data.path())
+                .arg("--out")
+                .arg(out.path())
+                .arg("--checkpoint-dir")
+                .arg(checkpoints.path());
+            if dataset == "mnist" {
+                command.arg("--no-pen-data");
+            }
+            let output = command.output().unwrap();
+            assert_succeeded(&output);
+            let onnx: Vec<_> = std::fs::read_dir(out.path())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
+                .collect();
+            assert_eq!(onnx.len(), 1, "{dataset} {arch}: {onnx:?}");
+            let bytes = std::fs::metadata(&onnx[0]).unwrap().len();
+            eprintln!("{dataset} {arch}: {} ({bytes} bytes)", onnx[0].display());
+            assert!(bytes < 1_000_000, "{dataset} {arch}: {bytes} bytes");
+            if dataset == "fashion-mnist" {
+                // (The command line is quoted as typed: here it names the architecture.)
+                let card = std::fs::read_to_string(out.path().join("README.md")).unwrap();
+                let prose: String = card
+                    .lines()
+                    .filter(|l| !l.starts_with("- Command"))
+                    .collect();
+                assert!(
+                    card.contains("T-shirt/top") && !prose.contains("digit"),
+                    "{card}"
+                );
+            }
+        }
+    }
+}
+
+/// Writing styles and pen data are refused for clothes, with the flag named.
+#[test]
+fn digit_only_flags_are_refused_for_clothes() {
+    let data = fixture_data_dir();
+    let output = digitpad()
+        .args([
+            "train",
+            "--dataset",
+            "fashion-mnist",
+            "--slashed-zero",
+            "0.2",
+        ])
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--slashed-zero"), "{stderr}");
+}

@@ -1,5 +1,5 @@
-//! `digitpad train`: the training run from the command line (every flag's default from the shipped
-//! recipe), with Ctrl-C stopping after the current step.
+//! `digitpad train`: the training run from the command line (every flag's default from the
+//! data set's recipe, [`TrainConfig::recipe`]), with Ctrl-C stopping after the current step.
 
 use super::*;
 
@@ -12,18 +12,21 @@ pub(super) struct TrainArgs {
     /// Learn from the data set's images alone, without real pen writing.
     #[arg(long)]
     no_pen_data: bool,
-    /// Renderings of each training writer's pen digit (as written, then varied).
-    #[arg(long, value_name = "N", default_value_t = PenRecipe::SHIPPED.digit_copies)]
-    pen_copies: usize,
-    /// Weight of a pen letter's uniform target (0: letters are not used).
-    #[arg(long, value_name = "W", default_value_t = PenRecipe::SHIPPED.letter_weight)]
-    letter_weight: f32,
+    /// Renderings of each training writer's pen digit (as written, then varied) [default:
+    /// the digit recipe's, 3].
+    #[arg(long, value_name = "N")]
+    pen_copies: Option<usize>,
+    /// Weight of a pen letter's uniform target (0: letters are not used) [default: the
+    /// digit recipe's, 0.5].
+    #[arg(long, value_name = "W")]
+    letter_weight: Option<f32>,
     /// Network to train.
     #[arg(long = "arch", value_enum, default_value_t = DEFAULTS.architecture)]
     architecture: Architecture,
-    /// Passes over the training set.
-    #[arg(long, default_value_t = DEFAULTS.epochs)]
-    epochs: usize,
+    /// Passes over the training set [default: the data set's recipe: 11 for mnist, 15 for
+    /// fashion-mnist].
+    #[arg(long)]
+    epochs: Option<usize>,
     /// Images per optimizer step.
     #[arg(long, default_value_t = DEFAULTS.batch_size)]
     batch_size: usize,
@@ -47,41 +50,16 @@ pub(super) struct TrainArgs {
     /// flex's time; docs/decisions/training-operators.md) or burn (flex's).
     #[arg(long, alias = "conv", value_enum, default_value_t = DEFAULTS.operators)]
     operators: TrainingOperators,
-    /// Train on the images as they are (no random rotation, scale, shear, shift).
+    /// Train on the images as they are (no random distortion).
     #[arg(long)]
     no_augment: bool,
     /// Elastic distortion strength in pixels (0 = off).
     #[arg(long, default_value_t = Augmentation::default().elastic_alpha)]
     elastic: f32,
-    /// Share of training zeros given a slash through the loop (0 = off).
-    #[arg(long, value_name = "RATE", default_value_t = StyleRates::SHIPPED.slashed_zero)]
-    slashed_zero: f32,
-    /// Share of the slashed zeros drawn from scratch with the page's pen (narrow or wide
-    /// loops) instead of slashed MNIST zeros (0 = none).
-    #[arg(long, value_name = "SHARE", default_value_t = StyleRates::SHIPPED.drawn_slashed)]
-    drawn_slashed: f32,
-    /// Slashes drawn onto MNIST zeros keep the zero's lines as wide as they were through the
-    /// renormalization, as the page keeps its pen's width (`--pen-matched-slash false` to
-    /// turn it off).
-    #[arg(
-        long,
-        value_name = "BOOL",
-        default_value_t = StyleRates::SHIPPED.pen_matched_slash,
-        num_args = 0..=1,
-        default_missing_value = "true",
-        action = clap::ArgAction::Set
-    )]
-    pen_matched_slash: bool,
-    /// Share of training eights replaced by eights drawn from scratch with the page's pen
-    /// (one stroke with its top loop closed, loose or open, or two stacked loops; 0 = off).
-    #[arg(long, value_name = "SHARE", default_value_t = StyleRates::SHIPPED.drawn_eight)]
-    drawn_eight: f32,
-    /// Share of training sevens given a bar across the stem (0 = off).
-    #[arg(long, value_name = "RATE", default_value_t = StyleRates::SHIPPED.crossed_seven)]
-    crossed_seven: f32,
-    /// Share of training ones given a long flag, half of them a base too (0 = off).
-    #[arg(long, value_name = "RATE", default_value_t = StyleRates::SHIPPED.flagged_one)]
-    flagged_one: f32,
+    /// Digit data sets only (writing styles drawn onto training images; see
+    /// docs/styles-and-fixtures.md).
+    #[command(flatten)]
+    styles: StyleArgs,
     /// Seed for initialization, shuffling and augmentation.
     #[arg(long, default_value_t = DEFAULTS.seed)]
     seed: u64,
@@ -106,15 +84,99 @@ pub(super) struct TrainArgs {
     resume: bool,
 }
 
-/// The training defaults every `train` flag shows and falls back to: one source, the
-/// shipped recipe ([`TrainConfig::default`]).
+/// The writing-style flags: each unset one takes the digit recipe's rate
+/// ([`StyleRates::SHIPPED`], shown in `docs/trainer.md`); any set one on a data set that is
+/// not digits is an error.
+#[derive(Args, Debug)]
+pub(super) struct StyleArgs {
+    /// Share of training zeros given a slash through the loop (0 = off).
+    #[arg(long, value_name = "RATE")]
+    slashed_zero: Option<f32>,
+    /// Share of the slashed zeros drawn from scratch with the page's pen (narrow or wide
+    /// loops) instead of slashed MNIST zeros (0 = none).
+    #[arg(long, value_name = "SHARE")]
+    drawn_slashed: Option<f32>,
+    /// Slashes drawn onto MNIST zeros keep the zero's lines as wide as they were through the
+    /// renormalization, as the page keeps its pen's width (`--pen-matched-slash false` to
+    /// turn it off).
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set
+    )]
+    pen_matched_slash: Option<bool>,
+    /// Share of training eights replaced by eights drawn from scratch with the page's pen
+    /// (one stroke with its top loop closed, loose or open, or two stacked loops; 0 = off).
+    #[arg(long, value_name = "SHARE")]
+    drawn_eight: Option<f32>,
+    /// Share of training sevens given a bar across the stem (0 = off).
+    #[arg(long, value_name = "RATE")]
+    crossed_seven: Option<f32>,
+    /// Share of training ones given a long flag, half of them a base too (0 = off).
+    #[arg(long, value_name = "RATE")]
+    flagged_one: Option<f32>,
+}
+
+impl StyleArgs {
+    /// The first style flag given, by name.
+    fn first_given(&self) -> Option<&'static str> {
+        [
+            ("--slashed-zero", self.slashed_zero.is_some()),
+            ("--drawn-slashed", self.drawn_slashed.is_some()),
+            ("--pen-matched-slash", self.pen_matched_slash.is_some()),
+            ("--drawn-eight", self.drawn_eight.is_some()),
+            ("--crossed-seven", self.crossed_seven.is_some()),
+            ("--flagged-one", self.flagged_one.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(name, given)| given.then_some(name))
+    }
+
+    /// `rates` with the flags given in place of theirs.
+    fn over(&self, rates: StyleRates) -> StyleRates {
+        let rate = |flag: Option<f32>, recipe: f32| flag.unwrap_or(recipe).clamp(0.0, 1.0);
+        StyleRates {
+            slashed_zero: rate(self.slashed_zero, rates.slashed_zero),
+            drawn_slashed: rate(self.drawn_slashed, rates.drawn_slashed),
+            pen_matched_slash: self.pen_matched_slash.unwrap_or(rates.pen_matched_slash),
+            drawn_eight: rate(self.drawn_eight, rates.drawn_eight),
+            crossed_seven: rate(self.crossed_seven, rates.crossed_seven),
+            flagged_one: rate(self.flagged_one, rates.flagged_one),
+        }
+    }
+}
+
+/// The training defaults the flags shared by every data set show and fall back to
+/// ([`TrainConfig::default`]; the data set's recipe, [`TrainConfig::recipe`], has the same
+/// ones).
 static DEFAULTS: std::sync::LazyLock<TrainConfig> = std::sync::LazyLock::new(TrainConfig::default);
 
 pub(super) fn train(args: TrainArgs) -> Result<()> {
+    let dataset = args.data.dataset;
+    let recipe = TrainConfig::recipe(dataset);
+    if !dataset.is_digits() {
+        let digit_only = args.styles.first_given().or_else(|| {
+            [
+                ("--pen-data", args.pen.pen_data.is_some()),
+                ("--pen-copies", args.pen_copies.is_some()),
+                ("--letter-weight", args.letter_weight.is_some()),
+            ]
+            .into_iter()
+            .find_map(|(name, given)| given.then_some(name))
+        });
+        if let Some(flag) = digit_only {
+            bail!(
+                "{flag}: writing styles and real pen writing are for digits; {} has neither",
+                dataset.name()
+            );
+        }
+    }
     let config = TrainConfig {
         architecture: args.architecture,
-        dataset: args.data.dataset,
-        epochs: args.epochs,
+        dataset,
+        epochs: args.epochs.unwrap_or(recipe.epochs),
         batch_size: args.batch_size.max(1),
         optimizer: args.optimizer,
         learning_rate: args.lr.unwrap_or(args.optimizer.default_learning_rate()),
@@ -122,26 +184,22 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
         weight_decay: args.weight_decay,
         schedule: args.schedule,
         operators: args.operators,
-        augmentation: (!args.no_augment).then(|| Augmentation {
-            elastic_alpha: args.elastic,
-            styles: StyleRates {
-                slashed_zero: args.slashed_zero.clamp(0.0, 1.0),
-                drawn_slashed: args.drawn_slashed.clamp(0.0, 1.0),
-                pen_matched_slash: args.pen_matched_slash,
-                drawn_eight: args.drawn_eight.clamp(0.0, 1.0),
-                crossed_seven: args.crossed_seven.clamp(0.0, 1.0),
-                flagged_one: args.flagged_one.clamp(0.0, 1.0),
-            },
-            ..Augmentation::default()
-        }),
+        augmentation: recipe
+            .augmentation
+            .filter(|_| !args.no_augment)
+            .map(|a| Augmentation {
+                elastic_alpha: args.elastic,
+                styles: args.styles.over(a.styles),
+                ..a
+            }),
         seed: args.seed,
         validation_split: args.val_split,
         device: args.device,
         limit: args.limit,
-        pen: (!args.no_pen_data).then_some(PenRecipe {
-            digit_copies: args.pen_copies.max(1),
-            letter_weight: args.letter_weight.max(0.0),
-            ..PenRecipe::SHIPPED
+        pen: recipe.pen.filter(|_| !args.no_pen_data).map(|p| PenRecipe {
+            digit_copies: args.pen_copies.unwrap_or(p.digit_copies).max(1),
+            letter_weight: args.letter_weight.unwrap_or(p.letter_weight).max(0.0),
+            ..p
         }),
     };
     let run_name = format!("{}-{}", config.architecture.name(), config.dataset.name());

@@ -1,8 +1,11 @@
 //! Random distortions of training images, so that the model learns digits as people draw
 //! them (tilted, a little larger or smaller, off-centre, slanted) rather than MNIST's exact
-//! pixels. Each image gets its own random affine map about the centre, sampled bilinearly,
-//! and optionally a smooth elastic displacement (Simard et al., 2003). Before that, some
-//! images are redrawn in a writing style MNIST lacks ([`super::styles`]).
+//! pixels, and clothes as they vary (mirrored, shifted, partly hidden). Each image gets its
+//! own random affine map about the centre, sampled bilinearly, optionally a smooth elastic
+//! displacement (Simard et al., 2003), a mirror image and an erased rectangle (Zhong et al.,
+//! "Random Erasing Data Augmentation", 2017). Before that, some digit images are redrawn in a
+//! writing style MNIST lacks ([`super::styles`]); the training loop never restyles images of
+//! other data sets.
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -28,6 +31,14 @@ pub struct Augmentation {
     /// configurations saved before styles existed).
     #[serde(default = "StyleRates::none")]
     pub styles: StyleRates,
+    /// Mirror half of the images left to right (a mirrored shirt is a shirt; a mirrored 7 is
+    /// not a 7).
+    #[serde(default)]
+    pub flip: bool,
+    /// Share of images in which a random rectangle (2-20% of the image, aspect 0.3-3.3) is
+    /// erased to background after the distortion (0 = never).
+    #[serde(default)]
+    pub erase: f32,
 }
 
 impl Default for Augmentation {
@@ -39,11 +50,28 @@ impl Default for Augmentation {
             max_shift: 2.5,
             elastic_alpha: 0.0,
             styles: StyleRates::SHIPPED,
+            flip: false,
+            erase: 0.0,
         }
     }
 }
 
 impl Augmentation {
+    /// Fashion-MNIST's: mirror images, small shifts and size changes, and random erasing; no
+    /// rotation or shear (the photographs are upright and square-on) and no writing styles.
+    pub fn clothing() -> Augmentation {
+        Augmentation {
+            max_rotation_deg: 0.0,
+            max_scale: 0.1,
+            max_shear: 0.0,
+            max_shift: 2.0,
+            elastic_alpha: 0.0,
+            styles: StyleRates::NONE,
+            flip: true,
+            erase: 0.3,
+        }
+    }
+
     /// A distorted copy of `image` (values 0..1), a training image of `digit`: first
     /// perhaps restyled, then distorted.
     pub fn apply(&self, image: &[f32; PIXELS], digit: u8, rng: &mut impl Rng) -> [f32; PIXELS] {
@@ -53,9 +81,21 @@ impl Augmentation {
         }
     }
 
-    /// `image` under a random affine map (and elastic field, when on), without writing
-    /// styles (for drawings that are already real writing).
+    /// `image` under a random affine map (and elastic field, when on; mirrored and partly
+    /// erased, when on), without writing styles (for drawings that are already real writing,
+    /// and for every image of a data set that is not digits).
     pub fn distort(&self, image: &[f32; PIXELS], rng: &mut impl Rng) -> [f32; PIXELS] {
+        // (No random draw for a setting that is off: the digit recipe's stream stays as it was.)
+        let mirrored = (self.flip && rng.random_bool(0.5)).then(|| mirror(image));
+        let mut out = self.warped(mirrored.as_ref().unwrap_or(image), rng);
+        if self.erase > 0.0 && rng.random::<f32>() < self.erase {
+            erase_rectangle(&mut out, rng);
+        }
+        out
+    }
+
+    /// `image` under a random affine map (and elastic field, when on).
+    fn warped(&self, image: &[f32; PIXELS], rng: &mut impl Rng) -> [f32; PIXELS] {
         let mut uniform = |max: f32| {
             if max > 0.0 {
                 rng.random_range(-max..=max)
@@ -82,6 +122,32 @@ impl Augmentation {
                 .as_ref()
                 .map(|(dx, dy)| (dx.as_slice(), dy.as_slice())),
         )
+    }
+}
+
+/// `image` mirrored left to right.
+fn mirror(image: &[f32; PIXELS]) -> [f32; PIXELS] {
+    let mut out = [0.0; PIXELS];
+    for (row_out, row) in out.chunks_exact_mut(SIDE).zip(image.chunks_exact(SIDE)) {
+        row_out
+            .iter_mut()
+            .zip(row.iter().rev())
+            .for_each(|(o, &v)| *o = v);
+    }
+    out
+}
+
+/// Sets a random rectangle of `image` to background: its area 2-20% of the image, its
+/// aspect 0.3-3.3, placed anywhere it fits (random erasing with the background value).
+fn erase_rectangle(image: &mut [f32; PIXELS], rng: &mut impl Rng) {
+    let area = rng.random_range(0.02f32..0.2) * PIXELS as f32;
+    let aspect = rng.random_range(0.3f32.ln()..3.3f32.ln()).exp();
+    let height = ((area * aspect).sqrt().round() as usize).clamp(1, SIDE);
+    let width = ((area / aspect).sqrt().round() as usize).clamp(1, SIDE);
+    let top = rng.random_range(0..=SIDE - height);
+    let left = rng.random_range(0..=SIDE - width);
+    for row in image.chunks_exact_mut(SIDE).skip(top).take(height) {
+        row[left..left + width].fill(0.0);
     }
 }
 
@@ -146,6 +212,8 @@ mod tests {
             max_shift: 0.0,
             elastic_alpha: 0.0,
             styles: StyleRates::NONE,
+            flip: false,
+            erase: 0.0,
         };
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         let img = square();
@@ -173,6 +241,27 @@ mod tests {
                 out_ink > ink * 0.7 && out_ink < ink * 1.35,
                 "{out_ink} vs {ink}"
             );
+        }
+    }
+
+    #[test]
+    fn mirroring_twice_is_the_identity_and_erasing_only_clears() {
+        let mut img = square();
+        img[10 * SIDE + 10] = 0.5;
+        let mirrored = mirror(&img);
+        assert_eq!(mirrored[10 * SIDE + 17], 0.5);
+        assert_eq!(mirror(&mirrored), img);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let full = [1.0f32; PIXELS];
+        for _ in 0..50 {
+            let mut erased = full;
+            erase_rectangle(&mut erased, &mut rng);
+            let cleared = erased.iter().filter(|&&v| v == 0.0).count();
+            assert!(
+                (10..=200).contains(&cleared),
+                "{cleared} pixels erased, expected 2-20% of 784 (rounded)"
+            );
+            assert!(erased.iter().all(|&v| v == 0.0 || v == 1.0));
         }
     }
 }

@@ -267,6 +267,9 @@ pub fn model_card(
     trust: Option<&TrustReport>,
 ) -> String {
     use std::fmt::Write;
+    if !config.dataset.is_digits() {
+        return super::clothing_card::clothing_card(config, history, eval, parity, command);
+    }
     let spec = config.architecture.spec();
     let cost = spec.cost();
     let r = &eval.report;

@@ -180,6 +180,24 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// The recipe `digitpad train --dataset DATASET` runs with no other flag: the one place
+    /// each data set's training defaults are written. Digits: [`TrainConfig::default`], the
+    /// shipped model's. Clothes: the same network and optimizer, more epochs, no writing
+    /// styles and no pen data, mirror images and random erasing instead of rotation and
+    /// shear ([`Augmentation::clothing`]; docs/trainer.md has the measurements).
+    pub fn recipe(dataset: Dataset) -> TrainConfig {
+        match dataset {
+            Dataset::Mnist => TrainConfig::default(),
+            Dataset::FashionMnist => TrainConfig {
+                dataset,
+                epochs: 15,
+                augmentation: Some(Augmentation::clothing()),
+                pen: None,
+                ..TrainConfig::default()
+            },
+        }
+    }
+
     /// Whether the network trains with this crate's operators ([`super::ops`]): asked for,
     /// and on the CPU (flex), the only backend that has them.
     pub fn own_operators(&self) -> bool {
@@ -348,5 +366,17 @@ mod tests {
         let older: TrainConfig = serde_json::from_value(json).unwrap();
         assert_eq!(older.operators, TrainingOperators::Own);
         assert_eq!(older.architecture, Architecture::Keras);
+    }
+
+    /// No recipe but the digits' draws writing styles or reads pen data.
+    #[test]
+    fn only_digit_recipes_have_styles_or_pen_data() {
+        for dataset in [Dataset::Mnist, Dataset::FashionMnist] {
+            let recipe = TrainConfig::recipe(dataset);
+            assert_eq!(recipe.dataset, dataset);
+            let styles = recipe.augmentation.is_some_and(|a| a.styles.any());
+            assert_eq!(styles, dataset.is_digits(), "{dataset:?}");
+            assert_eq!(recipe.pen.is_some(), dataset.is_digits(), "{dataset:?}");
+        }
     }
 }

@@ -51,6 +51,20 @@ pub enum Split {
 }
 
 impl Dataset {
+    /// Whether its classes are digits: writing styles, real pen digits, the page's preprocessing
+    /// contract and the "not a digit" rules belong to digit data sets only.
+    pub fn is_digits(self) -> bool {
+        matches!(self, Dataset::Mnist)
+    }
+
+    /// Its name in prose.
+    pub fn title(self) -> &'static str {
+        match self {
+            Dataset::Mnist => "MNIST",
+            Dataset::FashionMnist => "Fashion-MNIST",
+        }
+    }
+
     /// Name used in paths and metadata.
     pub fn name(self) -> &'static str {
         match self {
@@ -136,6 +150,37 @@ impl Dataset {
             }
         };
         FileSpec { stem, checksum }
+    }
+}
+
+/// SHA-256 of `t10k-images-idx3-ubyte.gz` in the offline copy of Fashion-MNIST this project
+/// shares (`../shared/fashion-mnist`: all 70,000 images in a fixed split of their own, not
+/// the official one; its README says how it was made).
+const FASHION_FIXED_SPLIT_TEST_IMAGES: &str =
+    "1035b99b4a2ebf7dd0be535fd9bd74cf09297ad8b541a78eee2d40f5ee993cb3";
+
+/// Which test set the files in `dir` hold, as a figure measured on it must be labelled:
+/// Fashion-MNIST's official test set, the fixed split of the shared copy, or unknown files.
+pub fn test_set_label(dataset: Dataset, dir: &Path) -> String {
+    if dataset == Dataset::Mnist {
+        return "MNIST test set".into();
+    }
+    let spec = dataset.file(Split::Test, false);
+    let hash = find_file(dir, spec.stem)
+        .and_then(|path| fs::read(path).ok())
+        .map(|bytes| sha256_hex(&bytes));
+    match (hash.as_deref(), spec.checksum) {
+        (Some(FASHION_FIXED_SPLIT_TEST_IMAGES), _) => {
+            format!("{} (fixed split of the 70k)", dataset.title())
+        }
+        (Some(hash), Checksum::Compressed(official)) if hash == official => {
+            format!("{} official test set", dataset.title())
+        }
+        _ => format!(
+            "{} files in {} (neither the official test set nor the fixed split of the 70k)",
+            dataset.title(),
+            dir.display()
+        ),
     }
 }
 

@@ -26,6 +26,10 @@ pub struct EvalFile {
     pub dataset: Dataset,
     /// Which split (always the test split for `metrics.json`).
     pub split: String,
+    /// Which test set that is, as figures on it must be labelled (e.g. "Fashion-MNIST (fixed
+    /// split of the 70k)"); absent in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_set: Option<String>,
     /// The metrics.
     pub report: EvalReport,
     /// The repository's writing-style test set read by the same file (when run from the
@@ -60,6 +64,7 @@ pub fn evaluate_onnx(
         bytes: bytes.len(),
         dataset,
         split: "test".into(),
+        test_set: None,
         report: evaluate(&set.labels, &probabilities),
         styles: match (dataset, styles) {
             (Dataset::Mnist, Some(dir)) => {

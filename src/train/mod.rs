@@ -10,6 +10,7 @@ pub mod augment;
 pub mod calibration;
 pub mod card;
 pub mod checkpoint;
+pub mod clothing_card;
 pub mod config;
 pub mod data;
 pub mod device;

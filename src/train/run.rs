@@ -91,11 +91,16 @@ pub struct RunOptions {
     pub command: String,
 }
 
-/// File name of the model inside its folder.
+/// File name of the model inside its folder: `digitnet.onnx`, `quick.onnx`, ... for MNIST;
+/// `fashion-mnist.onnx` (the shipped network), `fashion-mnist-quick.onnx`, ... for clothes.
 pub fn model_file_name(config: &TrainConfig) -> String {
-    match config.dataset {
-        Dataset::Mnist => format!("{}.onnx", config.architecture.name()),
-        other => format!("{}-{}.onnx", config.architecture.name(), other.name()),
+    use super::model::Architecture;
+    match (config.dataset, config.architecture) {
+        (Dataset::Mnist, arch) => format!("{}.onnx", arch.name()),
+        // The shipped network's name says what it was made for; a clothing model's file
+        // does not carry it.
+        (other, Architecture::Digitnet) => format!("{}.onnx", other.name()),
+        (other, arch) => format!("{}-{}.onnx", other.name(), arch.name()),
     }
 }
 
@@ -288,21 +293,9 @@ pub fn finish_model(
         ("dataset".into(), config.dataset.name().into()),
         ("test_accuracy".into(), format!("{burn_accuracy:.4}")),
         ("test_images".into(), test.len().to_string()),
-        (
-            "input".into(),
-            "image: f32 [N,1,28,28], 0 = background .. 1 = ink (white ink on black)".into(),
-        ),
+        ("input".into(), input_contract(config.dataset).0.into()),
         ("outputs".into(), crate::onnx::writer::OUTPUTS_DOC.into()),
-        (
-            "preprocessing".into(),
-            format!(
-                "MNIST recipe: ink bounding box scaled to {} px on its longer side keeping the \
-                 aspect ratio, drawn anti-aliased (pen {} px), centre of mass moved to pixel \
-                 (14, 14) of the 28x28 field",
-                preprocess::INK_BOX,
-                preprocess::PEN_WIDTH
-            ),
-        ),
+        ("preprocessing".into(), input_contract(config.dataset).1),
         ("training_command".into(), options.command.clone()),
         ("training_config".into(), serde_json::to_string(config)?),
     ];
@@ -311,7 +304,12 @@ pub fn finish_model(
         "export check passed: tract matches burn on {} test images (max |logit diff| {:.2e})",
         parity.images, parity.max_abs_logit_diff
     );
-    let (bytes, trust) = if validation.is_empty() {
+    let (bytes, trust) = if !config.dataset.is_digits() {
+        // "Not sure" and "not a digit" are fitted on real digits and drawings that are not
+        // digits; nothing real that is not clothing is at hand to fit a "not clothing" rule on,
+        // so clothes get none (plain softmax; the card says so).
+        (calibration::finish_file(&bytes, None, false)?.0, None)
+    } else if validation.is_empty() {
         // Nothing to fit the rules on without looking at the test set: the file keeps float32
         // weights (so the check below stays exact) and gets no rules (plain softmax, every
         // answer a digit unless two are close).
@@ -342,6 +340,11 @@ pub fn finish_model(
         (bytes, Some(trust))
     };
     let (mut eval, _) = evaluate_onnx(&bytes, &file_name, config.dataset, test, None)?;
+    eval.test_set = Some(
+        data::locate(config.dataset, options.data_dir.as_deref())
+            .map(|dir| data::test_set_label(config.dataset, &dir))
+            .unwrap_or_else(|_| format!("{} test set", config.dataset.title())),
+    );
     if let Some(pen) = pen {
         eval.pen = Some(validation_pen_report(&bytes, pen)?);
     }
@@ -391,6 +394,30 @@ pub fn finish_model(
         out.display()
     );
     Ok(())
+}
+
+/// What the model file says of its input: the tensor, and how images are prepared for it.
+fn input_contract(dataset: Dataset) -> (&'static str, String) {
+    if dataset.is_digits() {
+        (
+            "image: f32 [N,1,28,28], 0 = background .. 1 = ink (white ink on black)",
+            format!(
+                "MNIST recipe: ink bounding box scaled to {} px on its longer side keeping the \
+                 aspect ratio, drawn anti-aliased (pen {} px), centre of mass moved to pixel \
+                 (14, 14) of the 28x28 field",
+                preprocess::INK_BOX,
+                preprocess::PEN_WIDTH
+            ),
+        )
+    } else {
+        (
+            "image: f32 [N,1,28,28], 0 = background .. 1 = brightest (grayscale, as the data set's images)",
+            format!(
+                "none beyond scaling to 0..1: 28x28 grayscale images as {} stores them (object centred on a black background)",
+                dataset.title()
+            ),
+        )
+    }
 }
 
 /// The validation writers' real digits and letters as drawing sets the trust report measures

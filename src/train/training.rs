@@ -20,6 +20,7 @@ use rand::SeedableRng;
 use super::augment::Augmentation;
 use super::checkpoint::{self, CheckpointState};
 use super::config::{EpochRecord, History, OptimizerKind, TrainConfig};
+use super::data::Dataset;
 use super::model::Network;
 use crate::digit::{CLASSES, PIXELS, SIDE};
 use crate::idx::LabeledImages;
@@ -169,6 +170,22 @@ pub fn loss_and_accuracy(logits: &[[f32; CLASSES]], labels: &[u8]) -> (f64, f64)
     )
 }
 
+/// A training image as one step sees it: the data set's own digit images perhaps redrawn in
+/// a writing style, then every image distorted. Images of a data set that is not digits, and
+/// real pen drawings, are never restyled, whatever the configuration says.
+pub fn augmented(
+    augmentation: &Augmentation,
+    dataset: Dataset,
+    (image, label, from_pen): (&[f32; PIXELS], u8, bool),
+    rng: &mut impl rand::Rng,
+) -> [f32; PIXELS] {
+    if dataset.is_digits() && !from_pen {
+        augmentation.apply(image, label, rng)
+    } else {
+        augmentation.distort(image, rng)
+    }
+}
+
 /// Trains a network. `interrupt` is polled after every step: when it is set, the run stops
 /// without touching the last checkpoint.
 pub fn train(
@@ -279,11 +296,13 @@ pub fn train(
                     let mut labels = Vec::with_capacity(batch.len());
                     for &i in batch {
                         let label = data.train.labels[i];
-                        let distorted = if i < data.first_pen_image {
-                            augmentation.apply(&images[i], label, &mut rng)
-                        } else {
-                            augmentation.distort(&images[i], &mut rng)
-                        };
+                        let from_pen = i >= data.first_pen_image;
+                        let distorted = augmented(
+                            augmentation,
+                            config.dataset,
+                            (&images[i], label, from_pen),
+                            &mut rng,
+                        );
                         pixels.extend_from_slice(&distorted);
                         labels.push(label);
                     }

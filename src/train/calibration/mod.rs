@@ -52,6 +52,12 @@ pub use statistics::{fit_feature_model, fit_temperature};
 /// own variation does not fall below it.
 pub const KEEP_TARGET: f64 = 0.985;
 
+/// The widest features a class-distance model is fitted for. Its precision factor holds
+/// F(F+1)/2 numbers in the file's metadata: 2,080 for the shipped network's 64 features,
+/// 5,050 for the MLP's 100; the quick network's 1,568 flattened features would need 1.2
+/// million (an 11.7 MB file for 22k weights), the Keras network's 576 over 166,000.
+pub const MAX_FEATURE_WIDTH: usize = 128;
+
 /// The share of real pen digits (of the tuning writers, never trained on) that the model
 /// reads right which must keep a digit verdict (not "not a digit", not "not sure"): a
 /// person sees every such rejection as the pad failing them, so real digits bind the
@@ -349,11 +355,21 @@ pub fn fit_trust(
         .iter()
         .map(|p| p.features.clone())
         .collect();
-    let feature_model = match fit_feature_model(&features, &validation.labels) {
-        Ok(model) => Some(model),
-        Err(e) => {
-            eprintln!("warning: no class-distance test: {e:#}");
-            None
+    let width = features.first().map_or(0, Vec::len);
+    let feature_model = if width > MAX_FEATURE_WIDTH {
+        eprintln!(
+            "no class-distance test: the model has {width} features, and their precision factor \
+             would put {} numbers in the file's metadata (at most {MAX_FEATURE_WIDTH} features)",
+            width * (width + 1) / 2
+        );
+        None
+    } else {
+        match fit_feature_model(&features, &validation.labels) {
+            Ok(model) => Some(model),
+            Err(e) => {
+                eprintln!("warning: no class-distance test: {e:#}");
+                None
+            }
         }
     };
     // The "not sure" margin stays the one chosen by hand: smaller margins, tried on the
