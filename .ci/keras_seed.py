@@ -11,7 +11,7 @@ began is recorded, so "time to 99%" counts the same work as the trainer's histor
 
     python3 .ci/keras_seed.py DATA_DIR [--epochs 5] [--json OUT]
 
-DATA_DIR holds the four standard MNIST files (`*-ubyte.gz`).
+DATA_DIR holds the four standard files (`*-ubyte.gz`) of MNIST or Fashion-MNIST.
 """
 
 import argparse

@@ -249,8 +249,9 @@ fn every_architecture_writes_a_model_file_under_one_megabyte_on_either_data_set(
             let bytes = std::fs::metadata(&onnx[0]).unwrap().len();
             eprintln!("{dataset} {arch}: {} ({bytes} bytes)", onnx[0].display());
             assert!(bytes < 1_000_000, "{dataset} {arch}: {bytes} bytes");
-            if dataset == "fashion-mnist" {
-                // (The command line is quoted as typed: here it names the architecture.)
+            // (A clothing model of the shipped digit network carries that network's name in
+            // its file name; the command line is quoted as typed.)
+            if dataset == "fashion-mnist" && arch != "digitnet" {
                 let card = std::fs::read_to_string(out.path().join("README.md")).unwrap();
                 let prose: String = card
                     .lines()

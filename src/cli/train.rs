@@ -20,10 +20,11 @@ pub(super) struct TrainArgs {
     /// digit recipe's, 0.5].
     #[arg(long, value_name = "W")]
     letter_weight: Option<f32>,
-    /// Network to train.
-    #[arg(long = "arch", value_enum, default_value_t = DEFAULTS.architecture)]
-    architecture: Architecture,
-    /// Passes over the training set [default: the data set's recipe: 11 for mnist, 15 for
+    /// Network to train [default: the data set's recipe: digitnet for mnist, clothnet for
+    /// fashion-mnist].
+    #[arg(long = "arch", value_enum)]
+    architecture: Option<Architecture>,
+    /// Passes over the training set [default: the data set's recipe: 11 for mnist, 16 for
     /// fashion-mnist].
     #[arg(long)]
     epochs: Option<usize>,
@@ -56,6 +57,10 @@ pub(super) struct TrainArgs {
     /// Elastic distortion strength in pixels (0 = off).
     #[arg(long, default_value_t = Augmentation::default().elastic_alpha)]
     elastic: f32,
+    /// Share of training images in which a random rectangle (2-20% of the image) is erased
+    /// [default: 0].
+    #[arg(long, value_name = "RATE")]
+    erase: Option<f32>,
     /// Digit data sets only (writing styles drawn onto training images; see
     /// docs/styles-and-fixtures.md).
     #[command(flatten)]
@@ -174,7 +179,7 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
         }
     }
     let config = TrainConfig {
-        architecture: args.architecture,
+        architecture: args.architecture.unwrap_or(recipe.architecture),
         dataset,
         epochs: args.epochs.unwrap_or(recipe.epochs),
         batch_size: args.batch_size.max(1),
@@ -189,6 +194,7 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
             .filter(|_| !args.no_augment)
             .map(|a| Augmentation {
                 elastic_alpha: args.elastic,
+                erase: args.erase.unwrap_or(a.erase).clamp(0.0, 1.0),
                 styles: args.styles.over(a.styles),
                 ..a
             }),

@@ -398,6 +398,21 @@ pub fn split_validation(all: &LabeledImages, fraction: f64) -> (LabeledImages, L
 mod tests {
     use super::*;
 
+    /// Figures are labelled with the split they were measured on: files that are neither
+    /// Zalando's nor the shared fixed split say so (the checksums of both are checked).
+    #[test]
+    fn the_test_set_is_named_by_its_checksum() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("t10k-images-idx3-ubyte.gz"), b"other images").unwrap();
+        let label = test_set_label(Dataset::FashionMnist, dir.path());
+        assert!(
+            label.contains("neither the official test set nor the fixed split"),
+            "{label}"
+        );
+        assert!(!label.contains("MNIST test"), "{label}");
+        assert_eq!(test_set_label(Dataset::Mnist, dir.path()), "MNIST test set");
+    }
+
     #[test]
     fn both_common_file_names_are_accepted() {
         let names = candidate_names("train-images-idx3-ubyte");

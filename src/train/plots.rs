@@ -84,7 +84,12 @@ fn line_chart(title: &str, y_label: &str, series: &[Series]) -> Result<String> {
                 .light_line_style(WHITE)
                 .draw(),
         )?;
-        for (i, s) in series.iter().enumerate() {
+        // A series without points (real pen digits in a run without them) gets no legend.
+        let drawn = series
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.points.is_empty());
+        for (i, s) in drawn {
             let colour = COLOURS[i % COLOURS.len()];
             drawing(chart.draw_series(LineSeries::new(
                 s.points.iter().copied(),

@@ -92,15 +92,16 @@ pub struct RunOptions {
 }
 
 /// File name of the model inside its folder: `digitnet.onnx`, `quick.onnx`, ... for MNIST;
-/// `fashion-mnist.onnx` (the shipped network), `fashion-mnist-quick.onnx`, ... for clothes.
+/// `fashion-mnist.onnx` (the recipe's network), `fashion-mnist-quick.onnx`, ... for clothes.
 pub fn model_file_name(config: &TrainConfig) -> String {
-    use super::model::Architecture;
-    match (config.dataset, config.architecture) {
-        (Dataset::Mnist, arch) => format!("{}.onnx", arch.name()),
-        // The shipped network's name says what it was made for; a clothing model's file
-        // does not carry it.
-        (other, Architecture::Digitnet) => format!("{}.onnx", other.name()),
-        (other, arch) => format!("{}-{}.onnx", other.name(), arch.name()),
+    match config.dataset {
+        Dataset::Mnist => format!("{}.onnx", config.architecture.name()),
+        // Other data sets: named after the data set, and the network when it is not the
+        // recipe's (the digit networks' names say what they were made for).
+        other if config.architecture == TrainConfig::recipe(other).architecture => {
+            format!("{}.onnx", other.name())
+        }
+        other => format!("{}-{}.onnx", other.name(), config.architecture.name()),
     }
 }
 

@@ -19,6 +19,9 @@
 //   recipe takes to reach 99% test accuracy, when MNIST is available
 //   ($MNIST_DIR, or ../shared/mnist beside the repository); then the seed's Keras CNN on
 //   TensorFlow for the same measure (.ci/keras_seed.py), when TensorFlow is installed.
+// - Fashion-MNIST: `digitpad train --dataset fashion-mnist` (its recipe) and the seed's Keras
+//   CNN on the same files in the same run, test accuracy labelled with the split, when
+//   $FASHION_MNIST_DIR or ../shared/fashion-mnist exists (BENCH_FASHION=0 skips it: ~10 min).
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -29,6 +32,7 @@ import { fileURLToPath } from "node:url";
 import { CHROME_ARGS } from "./drive.mjs";
 import { startServer } from "./serve.mjs";
 import { sizesOf } from "./sizes.mjs";
+import { fashion, kerasSeed, timeTo99, trainingThroughput } from "./bench_training.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "..", "..");
@@ -285,76 +289,6 @@ function nativeInference() {
   return JSON.parse(json);
 }
 
-/** MNIST for the training measures: $MNIST_DIR, or ../shared/mnist beside the repository. */
-const mnistDir = () => process.env.MNIST_DIR ?? resolve(repo, "..", "shared", "mnist");
-
-/** Runs `digitpad train ARGS` on MNIST into target/bench/NAME, its output hidden, and returns
- * the run's history; null when the CLI or MNIST is missing. */
-async function trainHistory(name, args) {
-  const dataDir = mnistDir();
-  if (!existsSync(cli) || !existsSync(dataDir)) return null;
-  const runDir = join(out, name);
-  execFileSync(
-    cli,
-    ["train", ...args, "--data-dir", dataDir, "--out", runDir, "--checkpoint-dir", join(runDir, "checkpoints")],
-    { stdio: ["ignore", "ignore", "inherit"] },
-  );
-  return JSON.parse(await readFile(join(runDir, "history.json"), "utf8"));
-}
-
-async function trainingThroughput() {
-  const history = await trainHistory("train", ["--epochs", "1", "--limit", "12800", "--val-split", "0", "--no-pen-data"]);
-  if (!history) return null;
-  return { images_per_second: history.epochs[0].images_per_second, images: 12800, device: "cpu (burn flex, this crate's training operators)" };
-}
-
-/** The fast CPU recipe: the quick network for one epoch of un-augmented MNIST images (no pen
- * data), batch 64, a one-cycle schedule peaking at 0.012 (docs/performance.md). */
-const QUICK_RECIPE = ["--arch", "quick", "--epochs", "1", "--no-augment", "--batch-size", "64", "--lr", "0.012", "--no-pen-data"];
-
-/** Time to 99.0% MNIST test accuracy with the fast CPU recipe (the shipped recipe takes
- * minutes to get there, docs/performance.md): seconds from the start of the first
- * epoch, test passes included, from the run's history. */
-async function timeTo99() {
-  const history = await trainHistory("train-quick", QUICK_RECIPE);
-  if (!history) return null;
-  const reached = history.epochs.find((e) => (e.test_accuracy ?? 0) >= 0.99);
-  const last = history.epochs[history.epochs.length - 1];
-  return {
-    recipe: `train ${QUICK_RECIPE.join(" ")}`,
-    epoch: reached?.epoch ?? null,
-    seconds: reached?.elapsed_seconds ?? null,
-    final_test_accuracy: last.test_accuracy,
-    images_per_second: last.images_per_second,
-  };
-}
-
-/** The seed's Keras CNN on TensorFlow (`.ci/keras_seed.py`), the yardstick of the time to
- * 99%, run right after ours on the same machine; skipped when TensorFlow is not installed
- * ($KERAS_PYTHON, default python3, must import it: `pip install tensorflow-cpu`). */
-async function kerasSeed() {
-  const dataDir = mnistDir();
-  const python = process.env.KERAS_PYTHON ?? "python3";
-  if (!existsSync(dataDir)) return null;
-  try {
-    execFileSync(python, ["-c", "import tensorflow"], { stdio: "ignore", env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "3" } });
-  } catch {
-    return { skipped: `${python} cannot import tensorflow (pip install tensorflow-cpu, or set KERAS_PYTHON)` };
-  }
-  const json = join(out, "keras-seed.json");
-  execFileSync(python, [join(repo, ".ci", "keras_seed.py"), dataDir, "--json", json], { stdio: ["ignore", "ignore", "inherit"] });
-  const result = JSON.parse(await readFile(json, "utf8"));
-  const last = result.epochs[result.epochs.length - 1];
-  return {
-    recipe: "the seed's Keras CNN, 5 epochs (.ci/keras_seed.py)",
-    tensorflow: result.tensorflow,
-    epoch: result.time_to_99?.epoch ?? null,
-    seconds: result.time_to_99?.seconds ?? null,
-    final_test_accuracy: last.test_accuracy,
-    total_seconds: last.elapsed_seconds,
-  };
-}
-
 /** Cold-load times (ms) as the JSON reports them. */
 const readySummary = (ready) => ({ median: median(ready), min: Math.min(...ready), runs: ready });
 
@@ -393,6 +327,7 @@ async function main() {
   const training = await trainingThroughput();
   const to99 = await timeTo99();
   const keras = await kerasSeed();
+  const clothes = await fashion();
   const result = {
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30) },
     browser: execFileSync("/usr/bin/chromium", ["--version"], { encoding: "utf8" }).trim(),
@@ -422,6 +357,7 @@ async function main() {
     training,
     time_to_99: to99,
     keras_seed: keras,
+    fashion_mnist: clothes,
   };
   if (result.onnxruntime_web) {
     const o = result.onnxruntime_web;
@@ -490,6 +426,17 @@ async function main() {
     if (to99?.seconds != null && keras.seconds != null) {
       console.log(`time to 99%, ours / Keras ${(to99.seconds / keras.seconds).toFixed(2)} (target 1/3)`);
     }
+  }
+  if (clothes.skipped) console.log(`Fashion-MNIST            skipped: ${clothes.skipped}`);
+  else {
+    const o = clothes.ours;
+    console.log(
+      `Fashion-MNIST            ours ${(100 * o.test_accuracy).toFixed(2)}% after ${o.training_seconds.toFixed(0)} s of training ` +
+        `(${o.recipe}; ${o.bytes} B file) on ${o.test_set}`,
+    );
+    const k = clothes.keras_seed;
+    if (k.skipped) console.log(`                         Keras (seed CNN) skipped: ${k.skipped}`);
+    else console.log(`                         Keras (seed CNN) ${(100 * k.test_accuracy).toFixed(2)}% after 5 epochs, ${k.seconds.toFixed(0)} s (TensorFlow ${k.tensorflow}, same run)`);
   }
   console.log(`\nJSON: ${join(out, "bench.json")}`);
 }
