@@ -257,6 +257,50 @@ pub fn style_section(report: &StyleReport) -> String {
     )
 }
 
+/// The card's line on the optimizer and schedule (every data set's card has it).
+pub(super) fn schedule_line(config: &TrainConfig) -> String {
+    format!(
+        "- {} epochs, batch {}, {:?} (peak learning rate {}), {:?} schedule, weight decay {}, \
+         seed {}, device {:?}",
+        config.epochs,
+        config.batch_size,
+        config.optimizer,
+        config.learning_rate,
+        config.schedule,
+        config.weight_decay,
+        config.seed,
+        config.device
+    )
+}
+
+/// The card's line on how long the run took (empty without epochs).
+pub(super) fn wall_time_line(history: &History) -> String {
+    history.epochs.last().map_or(String::new(), |last| {
+        format!(
+            "- Wall time {:.0} s in all; {:.0} training images/s in the last epoch\n",
+            last.elapsed_seconds, last.images_per_second
+        )
+    })
+}
+
+/// The card's per-class table: support, precision, recall, F1 and ROC-AUC of each class by
+/// name.
+pub(super) fn per_class_section(report: &crate::metrics::EvalReport, names: &[&str]) -> String {
+    use std::fmt::Write;
+    let mut s = String::from(
+        "## Accuracy per class\n\n| class | support | precision | recall | F1 | ROC-AUC |\n\
+         |---|---:|---:|---:|---:|---:|\n",
+    );
+    for m in &report.per_class {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.4} | {:.4} | {:.4} | {:.5} |",
+            names[m.class], m.support, m.precision, m.recall, m.f1, m.roc_auc
+        );
+    }
+    s
+}
+
 /// The model card (`README.md` beside the model), generated from the run.
 pub fn model_card(
     config: &TrainConfig,
@@ -327,18 +371,7 @@ pub fn model_card(
         100.0 * config.validation_split,
         config.limit.map_or(String::new(), |l| format!(", limited to {l} images"))
     );
-    let _ = writeln!(
-        s,
-        "- {} epochs, batch {}, {:?} (peak learning rate {}), {:?} schedule, weight decay {}, seed {}, device {:?}",
-        config.epochs,
-        config.batch_size,
-        config.optimizer,
-        config.learning_rate,
-        config.schedule,
-        config.weight_decay,
-        config.seed,
-        config.device
-    );
+    let _ = writeln!(s, "{}", schedule_line(config));
     if let Some(pen) = &config.pen {
         let _ = writeln!(
             s,
@@ -376,7 +409,7 @@ pub fn model_card(
             let _ = writeln!(
                 s,
                 "- Writing styles drawn onto training images (before the distortion, then \
-                 renormalized with the page's MNIST recipe; `src/train/styles.rs`): {}",
+                 renormalized with the page's MNIST recipe; `src/train/styles/`): {}",
                 a.styles.describe()
             );
         }
@@ -384,13 +417,7 @@ pub fn model_card(
             let _ = writeln!(s, "- Augmentation: none");
         }
     }
-    if let Some(last) = history.epochs.last() {
-        let _ = writeln!(
-            s,
-            "- Wall time {:.0} s in all; {:.0} training images/s in the last epoch",
-            last.elapsed_seconds, last.images_per_second
-        );
-    }
+    s.push_str(&wall_time_line(history));
     if let Some((epoch, seconds)) = history.seconds_to_test_accuracy(0.99) {
         let _ = writeln!(
             s,
@@ -398,16 +425,7 @@ pub fn model_card(
         );
     }
     let _ = writeln!(s, "\n{PICTURES_LINE}\n");
-    let _ = writeln!(s, "## Accuracy per class\n");
-    let _ = writeln!(s, "| class | support | precision | recall | F1 | ROC-AUC |");
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
-    for m in &r.per_class {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {:.4} | {:.4} | {:.4} | {:.5} |",
-            names[m.class], m.support, m.precision, m.recall, m.f1, m.roc_auc
-        );
-    }
+    s.push_str(&per_class_section(r, &names));
     let mut errors: Vec<(usize, usize, usize)> = (0..r.confusion.len())
         .flat_map(|t| (0..r.confusion.len()).map(move |p| (t, p)))
         .filter(|&(t, p)| t != p)

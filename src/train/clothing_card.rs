@@ -5,6 +5,7 @@
 
 use std::fmt::Write;
 
+use super::card::{per_class_section, schedule_line, wall_time_line};
 use super::config::{History, TrainConfig};
 use super::evaluation::EvalFile;
 use super::to_onnx::ParityReport;
@@ -110,19 +111,7 @@ pub fn clothing_card(
         "- Command (this project's trainer): `{}`",
         command.strip_prefix("digitpad ").unwrap_or(command)
     );
-    let _ = writeln!(
-        s,
-        "- {} epochs, batch {}, {:?} (peak learning rate {}), {:?} schedule, weight decay {}, \
-         seed {}, device {:?}",
-        config.epochs,
-        config.batch_size,
-        config.optimizer,
-        config.learning_rate,
-        config.schedule,
-        config.weight_decay,
-        config.seed,
-        config.device
-    );
+    let _ = writeln!(s, "{}", schedule_line(config));
     match &config.augmentation {
         Some(a) => {
             let mut parts = Vec::new();
@@ -153,29 +142,14 @@ pub fn clothing_card(
             let _ = writeln!(s, "- Augmentation: none");
         }
     }
-    if let Some(last) = history.epochs.last() {
-        let _ = writeln!(
-            s,
-            "- Wall time {:.0} s in all; {:.0} training images/s in the last epoch",
-            last.elapsed_seconds, last.images_per_second
-        );
-    }
+    s.push_str(&wall_time_line(history));
     let _ = writeln!(
         s,
         "\n![accuracy per epoch](accuracy.svg) ![loss per epoch](loss.svg)\n\n\
          Per-epoch numbers: `history.json`; every figure here: `metrics.json`.\n"
     );
 
-    let _ = writeln!(s, "## Accuracy per class\n");
-    let _ = writeln!(s, "| class | support | precision | recall | F1 | ROC-AUC |");
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
-    for m in &r.per_class {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {:.4} | {:.4} | {:.4} | {:.5} |",
-            names[m.class], m.support, m.precision, m.recall, m.f1, m.roc_auc
-        );
-    }
+    s.push_str(&per_class_section(r, &names));
     s.push('\n');
 
     let _ = writeln!(s, "## The confusions that matter\n");

@@ -403,7 +403,11 @@ mod tests {
     #[test]
     fn the_test_set_is_named_by_its_checksum() {
         let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("t10k-images-idx3-ubyte.gz"), b"other images").unwrap();
+        fs::write(
+            dir.path().join("t10k-images-idx3-ubyte.gz"),
+            b"other images",
+        )
+        .unwrap();
         let label = test_set_label(Dataset::FashionMnist, dir.path());
         assert!(
             label.contains("neither the official test set nor the fixed split"),
