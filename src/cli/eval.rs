@@ -1,4 +1,5 @@
-//! `digitpad eval`: a model file's metrics on the test set (and on real pen writing when found).
+//! `digitpad eval`: a model file's metrics on the test set (and, for digit models, on real pen
+//! writing when found).
 
 use super::*;
 
@@ -49,7 +50,14 @@ pub(super) fn eval(args: EvalArgs) -> Result<()> {
         args.styles.as_deref(),
     )
     .with_context(|| format!("evaluating {}", args.model.display()))?;
-    if let Some(dir) = pen_data::locate(args.pen.pen_data.as_deref()) {
+    eval.test_set = Some(data::test_set_label(args.data.dataset, &dir));
+    // Real pen writing is digits: only a digit model is read on it.
+    let pen_dir = if args.data.dataset.is_digits() {
+        pen_data::locate(args.pen.pen_data.as_deref())
+    } else {
+        None
+    };
+    if let Some(dir) = pen_dir {
         eval.pen = Some(run::validation_pen_report(&bytes, &PenData::load(&dir)?)?);
     }
     eprintln!(
