@@ -117,12 +117,7 @@ fn direct_convolution_matches_its_definition() {
 
 #[cfg(not(target_arch = "wasm32"))]
 proptest::proptest! {
-    // A fixed seed: every run checks the same cases (1,500 random ones each passed on 2026-12-07).
-    #![proptest_config(proptest::prelude::ProptestConfig {
-        cases: 48,
-        rng_seed: proptest::test_runner::RngSeed::Fixed(1),
-        ..proptest::prelude::ProptestConfig::default()
-    })]
+    #![proptest_config(crate::property_tests::fixed_seed(48))]
     /// And on any shape: 1-3 images, 1-17 channels in and out (across blocks of 8), kernels
     /// 1, 3 and 5, any padding on each side up to the kernel's half, sizes from the kernel
     /// (after padding) to 4 tiles past it, with or without ReLU.

@@ -384,12 +384,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        // A fixed seed: every run checks the same cases (1,500 random ones each passed on 2026-12-07).
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: 24,
-            rng_seed: proptest::test_runner::RngSeed::Fixed(1),
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(crate::property_tests::fixed_seed(24))]
         /// And on any batch of 2-5 images, 1-9 channels, planes from 1x1 to 9x9 (sizes that
         /// are not a multiple of the lanes), means away from zero, any gamma and beta.
         #[test]

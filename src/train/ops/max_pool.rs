@@ -153,12 +153,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        // A fixed seed: every run checks the same cases (1,500 random ones each passed on 2026-12-07).
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: 32,
-            rng_seed: proptest::test_runner::RngSeed::Fixed(1),
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(crate::property_tests::fixed_seed(32))]
         /// And on any batch, channel count and size from 2x2 to 13x13, odd or even.
         #[test]
         fn matches_burns_max_pooling_on_any_shape(

@@ -139,12 +139,7 @@ fn matches_burns_convolution_and_its_gradients() {
 }
 
 proptest::proptest! {
-    // A fixed seed: every run checks the same cases (1,500 random ones each passed on 2026-12-07).
-    #![proptest_config(proptest::prelude::ProptestConfig {
-        cases: 24,
-        rng_seed: proptest::test_runner::RngSeed::Fixed(1),
-        ..proptest::prelude::ProptestConfig::default()
-    })]
+    #![proptest_config(crate::property_tests::fixed_seed(24))]
     /// And on any shape the network could give it: 1-4 images, 1-9 channels in, 1-17
     /// out, kernels 1, 3 or 5 with any padding up to "same", sides from the kernel to 12.
     #[test]
