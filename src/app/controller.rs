@@ -120,15 +120,15 @@ impl Controller {
         let Some(pieces) = self.focused_pieces() else {
             return;
         };
-        let reader = self.clone();
+        let controller = self.clone();
         let slot = pending.clone();
         let frame = request_animation_frame(move |_| {
             slot.borrow_mut().take();
-            let Some(classifier) = reader.classifier.borrow().clone() else {
+            let Some(classifier) = controller.classifier.borrow().clone() else {
                 return;
             };
             let (placed, strokes) = {
-                let d = reader.drawing.borrow();
+                let d = controller.drawing.borrow();
                 (
                     strokes_to_placed_digit(&select(&d.strokes, &pieces)),
                     d.strokes.len(),
@@ -139,15 +139,17 @@ impl Controller {
             };
             let start = now_ms();
             match explain_answer(&classifier, &image) {
-                Ok(saliency) => reader
-                    .dispatch
-                    .dispatch(Action::Explained(Box::new(Explained {
-                        saliency,
-                        strokes,
-                        pieces,
-                        ms: now_ms() - start,
-                    }))),
-                Err(e) => reader
+                Ok(saliency) => {
+                    controller
+                        .dispatch
+                        .dispatch(Action::Explained(Box::new(Explained {
+                            saliency,
+                            strokes,
+                            pieces,
+                            ms: now_ms() - start,
+                        })))
+                }
+                Err(e) => controller
                     .dispatch
                     .dispatch(Action::ModelFailed(format!("Explaining failed: {e}"))),
             }

@@ -98,7 +98,7 @@ pub fn app(props: &AppProps) -> Html {
     let controller = Controller {
         drawing: drawing.clone(),
         classifier: classifier.clone(),
-        store: store.clone(),
+        store,
         cache,
         groups,
         hover,
@@ -256,35 +256,27 @@ pub fn app(props: &AppProps) -> Html {
             }
         })
     };
-    let set_examples = {
-        let controller = controller.clone();
-        Rc::new(move |examples: Vec<Example>, notice: Option<String>| {
-            controller.set_examples(examples, notice)
-        })
-    };
     let on_correct = {
-        let set_examples = set_examples.clone();
-        let store = store.clone();
+        let controller = controller.clone();
         let image = state.shown().map(|s| s.image.clone());
         Callback::from(move |digit: u8| {
             if let Some(image) = image.clone() {
-                let mut examples = store.borrow().examples.clone();
+                let mut examples = controller.store.borrow().examples.clone();
                 examples.push(Example {
                     label: digit,
                     image,
                 });
-                set_examples(examples, None);
+                controller.set_examples(examples, None);
             }
         })
     };
     // Forgetting (all, the last, or one picked from the list) can be undone until the
     // examples change otherwise.
     let on_forget = {
-        let set_examples = set_examples.clone();
-        let store = store.clone();
+        let controller = controller.clone();
         let dispatch = state.dispatcher();
         Callback::from(move |which: Forget| {
-            let before = store.borrow().examples.clone();
+            let before = controller.store.borrow().examples.clone();
             let mut examples = before.clone();
             let what = match which {
                 Forget::All => {
@@ -301,41 +293,41 @@ pub fn app(props: &AppProps) -> Html {
                 }
                 Forget::One(_) => return,
             };
-            if examples.len() != before.len() && set_examples(examples, Some(what)) {
+            if examples.len() != before.len() && controller.set_examples(examples, Some(what)) {
                 dispatch.dispatch(Action::Forgot(Rc::new(before)));
             }
         })
     };
     let on_undo_forget = {
-        let set_examples = set_examples.clone();
+        let controller = controller.clone();
         let undo = state.undo.clone();
         Callback::from(move |()| {
             if let Some(before) = &undo {
-                set_examples(before.to_vec(), Some("Examples restored.".into()));
+                controller.set_examples(before.to_vec(), Some("Examples restored.".into()));
             }
         })
     };
     let on_export = {
-        let store = store.clone();
+        let controller = controller.clone();
         let dispatch = state.dispatcher();
         Callback::from(move |()| {
-            if let Err(reason) = download("digitpad-examples.txt", &store.borrow().export_text()) {
+            let text = controller.store.borrow().export_text();
+            if let Err(reason) = download("digitpad-examples.txt", &text) {
                 dispatch.dispatch(Action::Notice(Some(reason)));
             }
         })
     };
     let on_import = {
-        let set_examples = set_examples.clone();
-        let store = store.clone();
+        let controller = controller.clone();
         let dispatch = state.dispatcher();
         Callback::from(move |text: Result<String, String>| {
             match text.and_then(|t| from_text(&t).map_err(|e| format!("Not an examples file: {e}")))
             {
                 Ok(imported) => {
                     let n = imported.len();
-                    let mut examples = store.borrow().examples.clone();
+                    let mut examples = controller.store.borrow().examples.clone();
                     examples.extend(imported);
-                    set_examples(
+                    controller.set_examples(
                         examples,
                         Some(format!(
                             "Imported {n} example{}.",
