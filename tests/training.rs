@@ -136,6 +136,7 @@ fn tiny_run_with(
         train: train_set.clone(),
         validation: LabeledImages::default(),
         test: LabeledImages::default(),
+        test_set: String::new(),
         first_pen_image: usize::MAX,
         pen_validation: LabeledImages::default(),
     };
@@ -237,6 +238,7 @@ fn a_run_stopped_after_one_epoch_and_resumed_equals_an_uninterrupted_run() {
         train: set.select(&(0..200).collect::<Vec<_>>()),
         validation: set.select(&(300..350).collect::<Vec<_>>()),
         test: set.select(&(200..300).collect::<Vec<_>>()),
+        test_set: String::new(),
         first_pen_image: usize::MAX,
         pen_validation: LabeledImages::default(),
     };
@@ -314,6 +316,7 @@ fn an_interrupted_run_stops_and_keeps_no_partial_epoch() {
         train: set.select(&(0..100).collect::<Vec<_>>()),
         validation: LabeledImages::default(),
         test: LabeledImages::default(),
+        test_set: String::new(),
         first_pen_image: usize::MAX,
         pen_validation: LabeledImages::default(),
     };

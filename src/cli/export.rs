@@ -30,7 +30,7 @@ pub(super) fn export(args: ExportArgs) -> Result<()> {
         &network,
         &state.config,
         &state.history,
-        (&data.validation, &data.test),
+        &data,
         pen.as_ref(),
         &device,
         &RunOptions {

@@ -205,6 +205,7 @@ pub fn load_data(
         train,
         validation,
         test,
+        test_set: data::test_set_label(config.dataset, &dir),
         first_pen_image,
         pen_validation,
     })
@@ -260,7 +261,7 @@ pub fn run_training(
         &outcome.network,
         config,
         &outcome.history,
-        (&data.validation, &data.test),
+        &data,
         pen.as_ref(),
         &device,
         options,
@@ -274,11 +275,13 @@ pub fn finish_model(
     network: &Network,
     config: &TrainConfig,
     history: &History,
-    (validation, test): (&LabeledImages, &LabeledImages),
+    data: &TrainData,
     pen: Option<&PenData>,
     device: &Device,
     options: &RunOptions,
 ) -> Result<()> {
+    let (validation, test) = (&data.validation, &data.test);
+    let (input, preprocessing) = input_contract(config.dataset);
     let spec = config.architecture.spec();
     let cost = spec.cost();
     let burn_logits = predict_logits(network, test, device)?;
@@ -294,9 +297,9 @@ pub fn finish_model(
         ("dataset".into(), config.dataset.name().into()),
         ("test_accuracy".into(), format!("{burn_accuracy:.4}")),
         ("test_images".into(), test.len().to_string()),
-        ("input".into(), input_contract(config.dataset).0.into()),
+        ("input".into(), input.into()),
         ("outputs".into(), crate::onnx::writer::OUTPUTS_DOC.into()),
-        ("preprocessing".into(), input_contract(config.dataset).1),
+        ("preprocessing".into(), preprocessing),
         ("training_command".into(), options.command.clone()),
         ("training_config".into(), serde_json::to_string(config)?),
     ];
@@ -305,19 +308,19 @@ pub fn finish_model(
         "export check passed: tract matches burn on {} test images (max |logit diff| {:.2e})",
         parity.images, parity.max_abs_logit_diff
     );
-    let (bytes, trust) = if !config.dataset.is_digits() {
-        // "Not sure" and "not a digit" are fitted on real digits and drawings that are not
-        // digits; nothing real that is not clothing is at hand to fit a "not clothing" rule on,
-        // so clothes get none (plain softmax; the card says so).
-        (calibration::finish_file(&bytes, None, false)?.0, None)
-    } else if validation.is_empty() {
-        // Nothing to fit the rules on without looking at the test set: the file keeps float32
-        // weights (so the check below stays exact) and gets no rules (plain softmax, every
-        // answer a digit unless two are close).
-        eprintln!(
-            "warning: no validation split (--val-split 0): the model gets no calibration and \
-             no \"not a digit\" rules"
-        );
+    // The rules are fitted on validation digits, real digits and drawings that are not digits.
+    // Without a validation split there is nothing to fit them on without looking at the test
+    // set; for clothes, nothing real that is not clothing is at hand to fit a "not clothing"
+    // rule on (the card says so). Then the file keeps float32 weights (so the check below
+    // stays exact) and gets no rules: plain softmax.
+    let fit_rules = config.dataset.is_digits() && !validation.is_empty();
+    let (bytes, trust) = if !fit_rules {
+        if config.dataset.is_digits() {
+            eprintln!(
+                "warning: no validation split (--val-split 0): the model gets no calibration \
+                 and no \"not a digit\" rules"
+            );
+        }
         (calibration::finish_file(&bytes, None, false)?.0, None)
     } else {
         let tuning = pen.map(|p| p.with_role(Role::Tuning));
@@ -341,11 +344,7 @@ pub fn finish_model(
         (bytes, Some(trust))
     };
     let (mut eval, _) = evaluate_onnx(&bytes, &file_name, config.dataset, test, None)?;
-    eval.test_set = Some(
-        data::locate(config.dataset, options.data_dir.as_deref())
-            .map(|dir| data::test_set_label(config.dataset, &dir))
-            .unwrap_or_else(|_| format!("{} test set", config.dataset.title())),
-    );
+    eval.test_set = Some(data.test_set.clone());
     if let Some(pen) = pen {
         eval.pen = Some(validation_pen_report(&bytes, pen)?);
     }

@@ -33,6 +33,9 @@ pub struct TrainData {
     pub validation: LabeledImages,
     /// Test images, evaluated after every epoch when present (may be empty).
     pub test: LabeledImages,
+    /// Which test set `test` is, as figures measured on it are labelled
+    /// ([`super::data::test_set_label`]; empty where nobody reports on it).
+    pub test_set: String,
     /// Index of the first training image rendered from pen data: from it on, images get the
     /// random distortions but no writing styles (`train.len()` when there are none).
     pub first_pen_image: usize,
