@@ -81,6 +81,9 @@ pub struct Classifier {
     trust: Trust,
     /// Index of the `features` output, when the model has one.
     features_output: Option<usize>,
+    /// The network's stages bound to the plan's nodes (`None` when a stage could not be
+    /// found in the plan): what [`Classifier::read_layers`] shows.
+    stages: Option<crate::layers::StagePlan>,
 }
 
 impl std::fmt::Debug for Classifier {
@@ -138,12 +141,18 @@ impl Classifier {
             feature_width,
         )?;
         let plan = model.into_runnable().map_err(prepare)?;
+        let stages = crate::layers::StagePlan::bind(
+            crate::layers::stage_specs(&proto),
+            plan.model(),
+            plan.order_without_consts(),
+        );
         Ok(Self {
             state: std::sync::Mutex::new(RunState::new(plan.into()).map_err(prepare)?),
             batch,
             metadata,
             trust,
             features_output,
+            stages,
         })
     }
 
@@ -181,37 +190,124 @@ impl Classifier {
         images: &[DigitImage],
     ) -> Result<Vec<Prediction>, ClassifierError> {
         let mut predictions = Vec::with_capacity(images.len());
-        // A panic while running cannot leave the state half-updated in a way a later run
-        // would see: every run sets its inputs and recomputes every value.
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut state = self.lock_state();
         for chunk in images.chunks(self.batch) {
-            let mut input = vec![0f32; self.batch * PIXELS];
-            for (slot, image) in input.chunks_mut(PIXELS).zip(chunk) {
-                slot.copy_from_slice(image.pixels());
-            }
-            let tensor = tract_ndarray::Array4::from_shape_vec((self.batch, 1, SIDE, SIDE), input)
-                .map_err(|e| ClassifierError::Run(e.to_string()))?;
             let outputs = state
-                .run(tvec!(Tensor::from(tensor).into()))
+                .run(tvec!(self.input_tensor(chunk)?.into()))
                 .map_err(|e| ClassifierError::Run(format!("{e:#}")))?;
-            let logits = output_rows(&outputs, 0, self.batch)?;
-            let features = match self.features_output {
-                Some(index) => feature_rows(&outputs[index], self.batch)?,
-                None => vec![Vec::new(); self.batch],
-            };
-            for (logits, features) in logits.into_iter().zip(features).take(chunk.len()) {
-                predictions.push(Prediction {
-                    logits,
-                    probabilities: self.trust.probabilities(&logits),
-                    verdict: self.trust.verdict(&logits, &features),
-                    features,
-                });
-            }
+            predictions.extend(self.predictions(&outputs, chunk.len())?);
         }
         Ok(predictions)
+    }
+
+    /// Reads one image as [`Classifier::classify`] does, with the same plan, keeping every
+    /// stage's output ([`crate::layers`]) and timing the nodes with `now` (milliseconds).
+    /// Slower than [`Classifier::classify`] by the copies of the stages' values, which the
+    /// page pays only while its layers view is open.
+    pub fn read_layers(
+        &self,
+        image: &DigitImage,
+        now: &dyn Fn() -> f64,
+    ) -> Result<crate::layers::Layers, ClassifierError> {
+        use crate::layers::{Stage, INPUT_STAGE, PROBABILITIES_STAGE};
+        let start = now();
+        let stages = self.stages.as_ref().ok_or_else(|| {
+            ClassifierError::Output("this model's layers could not be found in its plan".into())
+        })?;
+        let mut kept: Vec<Option<TValue>> = vec![None; stages.len()];
+        let mut ms = vec![0.0; stages.len()];
+        let input = self.input_tensor(std::slice::from_ref(image))?;
+        let outputs = self
+            .lock_state()
+            .run_plan_with_eval(tvec!(input.into()), |session, op_state, node, inputs| {
+                let started = now();
+                let outputs = tract_onnx::tract_core::plan::eval(session, op_state, node, inputs)?;
+                if let Some(stage) = stages.owner(node.id) {
+                    ms[stage] += now() - started;
+                }
+                if let Some(stage) = stages.stage_of_output(node.id) {
+                    kept[stage] = outputs.first().cloned();
+                }
+                TractResult::Ok(outputs)
+            })
+            .map_err(|e| ClassifierError::Run(format!("{e:#}")))?;
+        let prediction = self
+            .predictions(&outputs, 1)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ClassifierError::Output("no prediction returned".into()))?;
+        let network = stages
+            .stages(&kept, &ms)
+            .map_err(|e| ClassifierError::Output(format!("{e:#}")))?;
+        let probabilities_start = now();
+        let probabilities = prediction.probabilities.to_vec();
+        let mut all = Vec::with_capacity(network.len() + 2);
+        all.push(Stage {
+            name: INPUT_STAGE.into(),
+            caption: "input: the drawing as the network sees it".into(),
+            shape: vec![1, SIDE, SIDE],
+            values: image.pixels().to_vec(),
+            ms: 0.0,
+        });
+        all.extend(network);
+        all.push(Stage {
+            name: PROBABILITIES_STAGE.into(),
+            caption: format!(
+                "softmax(logits / {:.2}): the calibrated probabilities",
+                self.trust.temperature
+            ),
+            shape: vec![CLASSES],
+            ms: now() - probabilities_start,
+            values: probabilities,
+        });
+        Ok(crate::layers::Layers {
+            stages: all,
+            prediction,
+            ms: now() - start,
+        })
+    }
+
+    /// The run state, also after a panic in an earlier run: that cannot leave it half-updated
+    /// in a way a later run would see (every run sets its inputs and recomputes every value).
+    fn lock_state(&self) -> std::sync::MutexGuard<'_, RunState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// One batch of the plan's size: `images` (at most that many), then blank images.
+    fn input_tensor(&self, images: &[DigitImage]) -> Result<Tensor, ClassifierError> {
+        let mut input = vec![0f32; self.batch * PIXELS];
+        for (slot, image) in input.chunks_mut(PIXELS).zip(images) {
+            slot.copy_from_slice(image.pixels());
+        }
+        let tensor = tract_ndarray::Array4::from_shape_vec((self.batch, 1, SIDE, SIDE), input)
+            .map_err(|e| ClassifierError::Run(e.to_string()))?;
+        Ok(tensor.into())
+    }
+
+    /// The predictions of one run's outputs for the batch's first `images` images.
+    fn predictions(
+        &self,
+        outputs: &TVec<TValue>,
+        images: usize,
+    ) -> Result<Vec<Prediction>, ClassifierError> {
+        let logits = output_rows(outputs, 0, self.batch)?;
+        let features = match self.features_output {
+            Some(index) => feature_rows(&outputs[index], self.batch)?,
+            None => vec![Vec::new(); self.batch],
+        };
+        Ok(logits
+            .into_iter()
+            .zip(features)
+            .take(images)
+            .map(|(logits, features)| Prediction {
+                logits,
+                probabilities: self.trust.probabilities(&logits),
+                verdict: self.trust.verdict(&logits, &features),
+                features,
+            })
+            .collect())
     }
 }
 

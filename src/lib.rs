@@ -15,6 +15,7 @@ pub mod digit;
 /// same file to fingerprint the shipped model at build time.
 pub mod fingerprint;
 pub mod idx;
+pub mod layers;
 pub mod metrics;
 pub mod number;
 pub mod onnx;

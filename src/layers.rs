@@ -1,0 +1,383 @@
+//! The network's stages for one image, as the classifier's own plan computes them: the page's
+//! layers view and its tests read the activations here.
+//!
+//! A stage is what a reader of the network calls a layer: a convolution with its ReLU, a
+//! pooling, the features the last layer reads, the logits. tract's optimized plan has other
+//! nodes (padding, patch extraction, packing, reshapes, fused activations; on the page our
+//! [`crate::onnx::conv::DirectConv`]) but keeps the ONNX node's name as the first part of
+//! each node's name. So the stages are found in the ONNX file ([`stage_specs`]), each plan
+//! node is given to the stage whose ONNX nodes it came from, and a stage's value is the output
+//! of its last node in the plan's order ([`StagePlan::bind`]). Reading the stages runs the
+//! very plan the answers come from, with a hook that keeps those outputs and times every node
+//! ([`crate::Classifier::read_layers`]); a normal reading does not go through the hook.
+
+use tract_onnx::pb::{ModelProto, NodeProto};
+use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::internal::*;
+
+use crate::classifier::Prediction;
+
+/// The name of the first stage, the image itself.
+pub const INPUT_STAGE: &str = "input";
+/// The name of the last stage, the calibrated probabilities (computed from the logits by the
+/// model's temperature, outside the graph).
+pub const PROBABILITIES_STAGE: &str = "probabilities";
+
+/// A stage of the network as the ONNX file describes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StageSpec {
+    /// The name of the ONNX node that begins the stage.
+    pub name: String,
+    /// What the stage does, in a few words ("conv 3x3, 32 channels, ReLU").
+    pub caption: String,
+    /// The ONNX value the stage computes (its last node's output).
+    pub output: String,
+    /// The ONNX nodes the stage is made of (the first is `name`).
+    members: Vec<String>,
+}
+
+/// One stage's values for one image.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stage {
+    /// The stage's name ([`INPUT_STAGE`], an ONNX node's name, or [`PROBABILITIES_STAGE`]).
+    pub name: String,
+    /// What the stage does ([`StageSpec::caption`]).
+    pub caption: String,
+    /// `[channels, height, width]` for feature maps, `[length]` for vectors.
+    pub shape: Vec<usize>,
+    /// The values in row-major order of `shape`.
+    pub values: Vec<f32>,
+    /// Milliseconds the plan spent on this stage's nodes.
+    pub ms: f64,
+}
+
+impl Stage {
+    /// The shape as a reader writes it: `28x28x32` (height, width, channels) for maps, `64`
+    /// for vectors.
+    pub fn shape_label(&self) -> String {
+        match self.shape.as_slice() {
+            [c, h, w] => format!("{h}x{w}x{c}"),
+            dims => dims
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join("x"),
+        }
+    }
+
+    /// How many maps the stage has (1 for a vector).
+    pub fn channels(&self) -> usize {
+        match self.shape.as_slice() {
+            [c, _, _] => *c,
+            _ => 1,
+        }
+    }
+
+    /// The largest value (0 when every value is at most 0): the layer's scale on the page.
+    pub fn max(&self) -> f32 {
+        self.values
+            .iter()
+            .fold(0.0, |m, &v| if v > m { v } else { m })
+    }
+}
+
+/// Every stage of one reading, and the reading itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layers {
+    /// Input, the network's stages in order, then the probabilities.
+    pub stages: Vec<Stage>,
+    /// The answer the same run gave.
+    pub prediction: Prediction,
+    /// Milliseconds to compute the whole set once (the run with its hook, and the copies).
+    pub ms: f64,
+}
+
+/// The stages of a model's ONNX graph, in file order: a `Conv` with the `Relu` that reads it,
+/// a `MaxPool`, a `GlobalAveragePool` with the `Flatten` after it, a `MatMul` with its bias
+/// `Add` and `Relu`; any other node is a stage of its own.
+pub fn stage_specs(proto: &ModelProto) -> Vec<StageSpec> {
+    let Some(graph) = proto.graph.as_ref() else {
+        return Vec::new();
+    };
+    let dims = |name: &str| {
+        graph
+            .initializer
+            .iter()
+            .find(|t| t.name == name)
+            .map(|t| t.dims.clone())
+            .unwrap_or_default()
+    };
+    let mut specs: Vec<StageSpec> = Vec::new();
+    let mut nodes = graph.node.iter().filter(|n| n.op_type != "Cast").peekable();
+    while let Some(node) = nodes.next() {
+        let mut members = vec![node.name.clone()];
+        let mut output = node.output.first().cloned().unwrap_or_default();
+        let mut absorb = |op: &str, nodes: &mut std::iter::Peekable<_>| -> bool {
+            let next: Option<&&NodeProto> = nodes.peek();
+            match next {
+                Some(n) if n.op_type == op && n.input.first() == Some(&output) => {
+                    members.push(n.name.clone());
+                    output = n.output.first().cloned().unwrap_or_default();
+                    nodes.next();
+                    true
+                }
+                _ => false,
+            }
+        };
+        let caption = match node.op_type.as_str() {
+            "Conv" => {
+                let w = node.input.get(1).map(|n| dims(n)).unwrap_or_default();
+                let relu = absorb("Relu", &mut nodes);
+                match w.as_slice() {
+                    [out, _, kh, kw] => format!(
+                        "conv {kh}x{kw}, {out} channels{}",
+                        if relu { ", ReLU" } else { "" }
+                    ),
+                    _ => "conv".into(),
+                }
+            }
+            "MaxPool" => {
+                let k = attribute_ints(node, "kernel_shape");
+                match k.as_slice() {
+                    [h, w] => format!("max pool {h}x{w}"),
+                    _ => "max pool".into(),
+                }
+            }
+            "GlobalAveragePool" => {
+                absorb("Flatten", &mut nodes);
+                "global average pool: the features the last layer reads".into()
+            }
+            "Flatten" => "flatten".into(),
+            "MatMul" => {
+                let w = node.input.get(1).map(|n| dims(n)).unwrap_or_default();
+                absorb("Add", &mut nodes);
+                let relu = absorb("Relu", &mut nodes);
+                match w.as_slice() {
+                    [inputs, outputs] => format!(
+                        "dense {inputs} to {outputs}{}",
+                        if relu { ", ReLU" } else { "" }
+                    ),
+                    _ => "dense".into(),
+                }
+            }
+            other => other.to_lowercase(),
+        };
+        let caption = match output.as_str() {
+            crate::trust::FEATURES_OUTPUT if node.op_type != "GlobalAveragePool" => {
+                format!("{caption}: the features the last layer reads")
+            }
+            "logits" => format!("{caption}: the logits"),
+            _ => caption,
+        };
+        specs.push(StageSpec {
+            name: node.name.clone(),
+            caption,
+            output,
+            members,
+        });
+    }
+    specs
+}
+
+/// A node's list-of-integers attribute (empty when absent).
+fn attribute_ints(node: &NodeProto, name: &str) -> Vec<i64> {
+    node.attribute
+        .iter()
+        .find(|a| a.name == name)
+        .map(|a| a.ints.clone())
+        .unwrap_or_default()
+}
+
+/// The stages bound to an optimized plan's nodes.
+#[derive(Clone, Debug)]
+pub struct StagePlan {
+    specs: Vec<StageSpec>,
+    /// The plan node whose output is each stage's value.
+    outputs: Vec<usize>,
+    /// The stage each plan node belongs to (by node id), if any.
+    owner: Vec<Option<usize>>,
+}
+
+impl StagePlan {
+    /// Binds `specs` to `model`'s nodes (run in `order`, Consts left out): a node belongs to
+    /// the stage that has an ONNX node named as its name's first part (`l0_conv` owns
+    /// `l0_conv.pad` and `l0_conv.reshape_group`); a stage's value is the output of its last
+    /// node in `order`. `None` when a stage has no node there, or its value is not an
+    /// `[N, C, H, W]` or `[N, F]` float tensor.
+    pub fn bind(specs: Vec<StageSpec>, model: &TypedModel, order: &[usize]) -> Option<Self> {
+        let mut owner = vec![None; model.nodes().len()];
+        let mut outputs = vec![None; specs.len()];
+        for &id in order {
+            let name = &model.node(id).name;
+            let stage = specs.iter().position(|s| {
+                s.members.iter().any(|m| {
+                    name == m || (name.starts_with(m.as_str()) && name[m.len()..].starts_with('.'))
+                })
+            });
+            if let Some(stage) = stage {
+                owner[id] = Some(stage);
+                outputs[stage] = Some(id);
+            }
+        }
+        let outputs = outputs.into_iter().collect::<Option<Vec<_>>>()?;
+        let shapes_fit = outputs.iter().all(|&id| {
+            let fact = &model.node(id).outputs[0].fact;
+            fact.datum_type == f32::datum_type()
+                && matches!(fact.shape.as_concrete().map(<[usize]>::len), Some(2 | 4))
+        });
+        shapes_fit.then_some(Self {
+            specs,
+            outputs,
+            owner,
+        })
+    }
+
+    /// The stages, in order.
+    pub fn specs(&self) -> &[StageSpec] {
+        &self.specs
+    }
+
+    /// How many stages the network has (the input and the probabilities not counted).
+    pub fn len(&self) -> usize {
+        self.specs.len()
+    }
+
+    /// Whether the network has no stages.
+    pub fn is_empty(&self) -> bool {
+        self.specs.is_empty()
+    }
+
+    /// The stage whose value is node `id`'s output, if any.
+    pub fn stage_of_output(&self, id: usize) -> Option<usize> {
+        self.outputs.iter().position(|&o| o == id)
+    }
+
+    /// The stage node `id` belongs to, if any.
+    pub fn owner(&self, id: usize) -> Option<usize> {
+        self.owner.get(id).copied().flatten()
+    }
+
+    /// The stages from what a run kept: each stage's output value (of the whole batch) and
+    /// the time its nodes took; the first image of the batch is kept.
+    pub fn stages(&self, values: &[Option<TValue>], ms: &[f64]) -> TractResult<Vec<Stage>> {
+        let mut stages = Vec::with_capacity(self.specs.len());
+        for (i, spec) in self.specs.iter().enumerate() {
+            let value = values
+                .get(i)
+                .and_then(Option::as_ref)
+                .with_context(|| format!("stage {} was not computed", spec.name))?;
+            let view = value.to_array_view::<f32>()?;
+            let (shape, per_image) = match *view.shape() {
+                [_, c, h, w] => (vec![c, h, w], c * h * w),
+                [_, f] => (vec![f], f),
+                ref other => bail!("stage {} has shape {other:?}", spec.name),
+            };
+            stages.push(Stage {
+                name: spec.name.clone(),
+                caption: spec.caption.clone(),
+                shape,
+                values: view.iter().take(per_image).copied().collect(),
+                ms: ms.get(i).copied().unwrap_or_default(),
+            });
+        }
+        Ok(stages)
+    }
+}
+
+/// A stage's value shown as a grey level: 0 at or below 0, 255 at or above `max`, linear in
+/// between (rounded to nearest). The page paints each layer's maps with it, scaled to the
+/// layer's largest value ([`Stage::max`]).
+pub fn grey(value: f32, max: f32) -> u8 {
+    if max <= 0.0 || value.is_nan() || value <= 0.0 {
+        return 0;
+    }
+    let level = (255.0 * value / max).round();
+    if level >= 255.0 {
+        255
+    } else {
+        level as u8
+    }
+}
+
+/// How a stage's maps are laid out as tiles on one picture: `columns` tiles a row, one pixel
+/// between tiles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TileGrid {
+    /// Tiles per row.
+    pub columns: usize,
+    /// Rows of tiles.
+    pub rows: usize,
+    /// A tile's height and width in pixels.
+    pub tile: (usize, usize),
+}
+
+/// The gap between tiles, in pixels.
+pub const TILE_GAP: usize = 1;
+
+impl TileGrid {
+    /// The grid for `channels` maps of `height` x `width`: about twice as wide as tall in
+    /// tiles (8 columns for 16 to 64 maps), so that every layer fits a phone's width.
+    pub fn new(channels: usize, height: usize, width: usize) -> Self {
+        let columns = match channels {
+            0 | 1 => 1,
+            2..=8 => channels,
+            9..=16 => 8,
+            _ => 8 * channels.div_ceil(64),
+        };
+        Self {
+            columns,
+            rows: channels.max(1).div_ceil(columns),
+            tile: (height, width),
+        }
+    }
+
+    /// The picture's width and height in pixels.
+    pub fn size(&self) -> (usize, usize) {
+        (
+            self.columns * (self.tile.1 + TILE_GAP) - TILE_GAP,
+            self.rows * (self.tile.0 + TILE_GAP) - TILE_GAP,
+        )
+    }
+
+    /// The top-left pixel (x, y) of channel `c`'s tile.
+    pub fn origin(&self, c: usize) -> (usize, usize) {
+        (
+            (c % self.columns) * (self.tile.1 + TILE_GAP),
+            (c / self.columns) * (self.tile.0 + TILE_GAP),
+        )
+    }
+
+    /// The channel whose tile holds pixel (x, y), if any (`None` on a gap or past the last).
+    pub fn channel_at(&self, x: usize, y: usize, channels: usize) -> Option<usize> {
+        let (column, dx) = (x / (self.tile.1 + TILE_GAP), x % (self.tile.1 + TILE_GAP));
+        let (row, dy) = (y / (self.tile.0 + TILE_GAP), y % (self.tile.0 + TILE_GAP));
+        let c = row * self.columns + column;
+        (column < self.columns && dx < self.tile.1 && dy < self.tile.0 && c < channels).then_some(c)
+    }
+}
+
+/// A stage's maps as RGBA pixels on its [`TileGrid`]: each value's [`grey`] level on the
+/// layer's scale, gaps transparent. The page puts these pixels on the layer's canvas.
+pub fn tile_pixels(stage: &Stage) -> (TileGrid, Vec<u8>) {
+    let (c, h, w) = match stage.shape.as_slice() {
+        [c, h, w] => (*c, *h, *w),
+        [f] => (1, 1, *f),
+        _ => (1, 1, stage.values.len()),
+    };
+    let grid = TileGrid::new(c, h, w);
+    let (width, height) = grid.size();
+    let mut rgba = vec![0u8; width * height * 4];
+    let max = stage.max();
+    for (channel, map) in stage.values.chunks(h * w).enumerate().take(c) {
+        let (x0, y0) = grid.origin(channel);
+        for (i, &v) in map.iter().enumerate() {
+            let at = ((y0 + i / w) * width + x0 + i % w) * 4;
+            let g = grey(v, max);
+            rgba[at..at + 4].copy_from_slice(&[g, g, g, 255]);
+        }
+    }
+    (grid, rgba)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,234 @@
+//! Tests of [`super`] (`src/layers.rs`).
+
+use super::*;
+use crate::onnx::typed::{optimized_model_with, Convolutions};
+use crate::{Classifier, DigitImage};
+use prost::Message;
+
+const MODEL: &[u8] = include_bytes!("../../model/digitnet.onnx");
+
+fn shipped() -> ModelProto {
+    let mut proto = ModelProto::decode(MODEL).unwrap();
+    crate::onnx::inline_half_weights(&mut proto);
+    proto
+}
+
+/// A drawn 3 (a committed stroke fixture) as the model's input.
+fn three() -> DigitImage {
+    let text = include_str!("../../tests/fixtures/strokes/digit-3.strokes");
+    let strokes = crate::strokes::parse_strokes(text).unwrap();
+    crate::preprocess::strokes_to_digit(&strokes).unwrap()
+}
+
+/// A clock that counts up by one per call: every node takes 1 ms.
+fn ticking() -> impl Fn() -> f64 {
+    let t = std::cell::Cell::new(0.0);
+    move || {
+        t.set(t.get() + 1.0);
+        t.get()
+    }
+}
+
+#[test]
+fn the_shipped_networks_stages_are_its_layers() {
+    let specs = stage_specs(&shipped());
+    let found: Vec<(&str, &str)> = specs
+        .iter()
+        .map(|s| (s.name.as_str(), s.caption.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("l0_conv", "conv 3x3, 16 channels, ReLU"),
+            ("l2_maxpool", "max pool 2x2"),
+            ("l3_conv", "conv 3x3, 32 channels, ReLU"),
+            ("l5_conv", "conv 3x3, 32 channels, ReLU"),
+            ("l7_maxpool", "max pool 2x2"),
+            ("l8_conv", "conv 3x3, 64 channels, ReLU"),
+            ("l10_conv", "conv 3x3, 64 channels, ReLU"),
+            (
+                "l12_gap",
+                "global average pool: the features the last layer reads"
+            ),
+            ("l13_matmul", "dense 64 to 10: the logits"),
+        ]
+    );
+    assert_eq!(specs[0].output, "l1_out");
+    assert_eq!(specs[7].output, "features");
+    assert_eq!(specs[8].output, "logits");
+}
+
+/// The stages must be the values tract itself computes for those ONNX values: tract-onnx's
+/// own route (inference model, analysis, its optimizer) asked for each stage's ONNX value as
+/// the graph's output, compared value for value with what the classifier's hooked run kept.
+#[test]
+fn every_stage_is_tracts_own_value_of_that_onnx_node() {
+    let classifier = Classifier::from_onnx(MODEL, 1).unwrap();
+    let image = three();
+    let layers = classifier.read_layers(&image, &ticking()).unwrap();
+    let names: Vec<&str> = layers.stages.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names.first(), Some(&INPUT_STAGE));
+    assert_eq!(names.last(), Some(&PROBABILITIES_STAGE));
+    assert_eq!(layers.stages[0].values, image.pixels().to_vec());
+    let input = || {
+        let pixels = image.pixels().to_vec();
+        let array = tract_ndarray::Array4::from_shape_vec((1, 1, 28, 28), pixels).unwrap();
+        tvec!(Tensor::from(array).into_tvalue())
+    };
+    for (spec, stage) in stage_specs(&shipped()).iter().zip(&layers.stages[1..]) {
+        assert_eq!(spec.name, stage.name);
+        let reference = crate::classifier::onnx_runtime()
+            .model_for_read(&mut std::io::Cursor::new(MODEL))
+            .unwrap()
+            .with_input_fact(0, f32::fact([1, 1, 28, 28]).into())
+            .unwrap()
+            .with_output_names([spec.output.as_str()])
+            .unwrap()
+            .into_optimized()
+            .unwrap()
+            .into_runnable()
+            .unwrap()
+            .run(input())
+            .unwrap();
+        let theirs = reference[0].to_array_view::<f32>().unwrap();
+        let expected_shape: Vec<usize> = theirs.shape()[1..].to_vec();
+        assert_eq!(stage.shape, expected_shape, "{}", spec.name);
+        let theirs: Vec<f32> = theirs.iter().copied().collect();
+        assert_eq!(stage.values.len(), theirs.len(), "{}", spec.name);
+        for (i, (a, b)) in stage.values.iter().zip(&theirs).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                "{} value {i}: {a} here, {b} from tract's own route",
+                spec.name
+            );
+        }
+    }
+    let shapes: Vec<String> = layers.stages.iter().map(Stage::shape_label).collect();
+    assert_eq!(
+        shapes,
+        [
+            "28x28x1", "28x28x16", "14x14x16", "14x14x32", "14x14x32", "7x7x32", "7x7x64",
+            "5x5x64", "64", "10", "10"
+        ]
+    );
+}
+
+#[test]
+fn reading_the_layers_gives_the_classifiers_answer_and_times_each_stage() {
+    let classifier = Classifier::from_onnx(MODEL, 1).unwrap();
+    let image = three();
+    let layers = classifier.read_layers(&image, &ticking()).unwrap();
+    let plain = classifier.classify(&image).unwrap();
+    assert_eq!(layers.prediction, plain);
+    assert_eq!(plain.digit(), 3);
+    let last = layers.stages.last().unwrap();
+    assert_eq!(last.values, plain.probabilities.to_vec());
+    let logits = &layers.stages[layers.stages.len() - 2];
+    assert_eq!(logits.values, plain.logits.to_vec());
+    // With a clock that ticks once per call, each node's time is 1 ms: every stage of the
+    // network ran at least one node, and the whole set took longer than its stages.
+    for stage in &layers.stages[1..layers.stages.len() - 1] {
+        assert!(stage.ms >= 1.0, "{} took {} ms", stage.name, stage.ms);
+    }
+    let stages: f64 = layers.stages.iter().map(|s| s.ms).sum();
+    assert!(layers.ms > stages, "{} <= {stages}", layers.ms);
+    // The plain reading afterwards is unchanged by the hooked run.
+    assert_eq!(classifier.classify(&image).unwrap(), plain);
+}
+
+/// The page's plan (its own convolutions, each with its ReLU) binds to the same stages, with
+/// the same values.
+#[test]
+fn the_pages_plan_has_the_same_stages() {
+    let proto = shipped();
+    let fact = f32::fact([1, 1, 28, 28]);
+    let bound = |convolutions| {
+        let plan = optimized_model_with(&proto, fact.clone(), convolutions)
+            .unwrap()
+            .into_runnable()
+            .unwrap();
+        let stages = StagePlan::bind(
+            stage_specs(&proto),
+            plan.model(),
+            plan.order_without_consts(),
+        )
+        .expect("every stage found in the plan");
+        let shapes: Vec<_> = (0..stages.len())
+            .map(|i| {
+                let id = stages.outputs[i];
+                format!("{:?}", plan.model().node(id).outputs[0].fact.shape)
+            })
+            .collect();
+        shapes
+    };
+    assert_eq!(bound(Convolutions::Direct), bound(Convolutions::Tract));
+}
+
+#[test]
+fn a_plan_without_a_stages_nodes_is_not_bound() {
+    let proto = shipped();
+    let mut specs = stage_specs(&proto);
+    specs.push(StageSpec {
+        name: "l99_missing".into(),
+        caption: "nowhere".into(),
+        output: "nothing".into(),
+        members: vec!["l99_missing".into()],
+    });
+    let plan = optimized_model_with(&proto, f32::fact([1, 1, 28, 28]), Convolutions::Tract)
+        .unwrap()
+        .into_runnable()
+        .unwrap();
+    assert!(StagePlan::bind(specs, plan.model(), plan.order_without_consts()).is_none());
+}
+
+#[test]
+fn grey_levels_are_linear_between_zero_and_the_layers_largest_value() {
+    assert_eq!(grey(-1.0, 2.0), 0);
+    assert_eq!(grey(0.0, 2.0), 0);
+    assert_eq!(grey(1.0, 2.0), 128);
+    assert_eq!(grey(2.0, 2.0), 255);
+    assert_eq!(grey(3.0, 2.0), 255);
+    assert_eq!(grey(1.0, 0.0), 0, "an all-zero layer stays black");
+    assert_eq!(grey(f32::NAN, 1.0), 0);
+}
+
+#[test]
+fn every_tile_pixel_finds_its_channel() {
+    for (channels, side) in [(1, 28), (16, 28), (32, 14), (64, 5), (100, 3)] {
+        let grid = TileGrid::new(channels, side, side);
+        let (width, height) = grid.size();
+        assert!(width >= height, "{channels} maps: {width}x{height}");
+        for c in 0..channels {
+            let (x, y) = grid.origin(c);
+            assert!(x + side <= width && y + side <= height);
+            assert_eq!(grid.channel_at(x, y, channels), Some(c));
+            assert_eq!(
+                grid.channel_at(x + side - 1, y + side - 1, channels),
+                Some(c)
+            );
+        }
+        if grid.columns > 1 {
+            assert_eq!(grid.channel_at(side, 0, channels), None, "the gap");
+        }
+    }
+}
+
+#[test]
+fn tile_pixels_put_each_value_in_its_channels_tile() {
+    let stage = Stage {
+        name: "test".into(),
+        caption: String::new(),
+        shape: vec![2, 2, 3],
+        values: vec![0.0, 1.0, 2.0, 3.0, 4.0, -1.0, 4.0, 0.0, 0.0, 0.0, 0.0, 2.0],
+        ms: 0.0,
+    };
+    let (grid, rgba) = tile_pixels(&stage);
+    assert_eq!(grid.size(), (7, 2));
+    let at = |x: usize, y: usize| rgba[(y * 7 + x) * 4];
+    assert_eq!(
+        [at(0, 0), at(1, 0), at(2, 0), at(0, 1), at(1, 1), at(2, 1)],
+        [0, 64, 128, 191, 255, 0]
+    );
+    assert_eq!(rgba[(3 * 4) + 3], 0, "the gap is transparent");
+    assert_eq!([at(4, 0), at(6, 1)], [255, 128]);
+}
