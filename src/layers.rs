@@ -160,7 +160,7 @@ pub fn stage_specs(proto: &ModelProto) -> Vec<StageSpec> {
                     _ => "dense".into(),
                 }
             }
-            other => other.to_lowercase(),
+            other => other.to_string(),
         };
         let caption = match output.as_str() {
             crate::trust::FEATURES_OUTPUT if node.op_type != "GlobalAveragePool" => {
@@ -356,13 +356,13 @@ impl TileGrid {
     }
 }
 
-/// A stage's maps as RGBA pixels on its [`TileGrid`]: each value's [`grey`] level on the
-/// layer's scale, gaps transparent. The page puts these pixels on the layer's canvas.
+/// A stage's maps as RGBA pixels on its [`TileGrid`] (a vector's values as 1x1 maps): each
+/// value's [`grey`] level on the layer's scale, gaps transparent. The page puts these pixels on the layer's canvas.
 pub fn tile_pixels(stage: &Stage) -> (TileGrid, Vec<u8>) {
     let (c, h, w) = match stage.shape.as_slice() {
         [c, h, w] => (*c, *h, *w),
-        [f] => (1, 1, *f),
-        _ => (1, 1, stage.values.len()),
+        [f] => (*f, 1, 1),
+        _ => (stage.values.len(), 1, 1),
     };
     let grid = TileGrid::new(c, h, w);
     let (width, height) = grid.size();

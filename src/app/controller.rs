@@ -35,6 +35,8 @@ pub(super) struct Controller {
     pub(super) groups: Groups,
     /// The digit under the pointer.
     pub(super) hover: Rc<RefCell<Option<usize>>>,
+    /// Whether the layers view is open (mirrors the state for callbacks made once).
+    pub(super) layers_on: Rc<RefCell<bool>>,
     pub(super) dispatch: UseReducerDispatcher<AppState>,
 }
 
@@ -98,6 +100,32 @@ impl Controller {
             .map(|s| (s.bounds, s.pieces.clone()))
             .collect();
         self.dispatch.dispatch(Action::Read(reading));
+        if *self.layers_on.borrow() {
+            self.show_layers();
+        }
+    }
+
+    /// Computes the network's stages for the digit on show ([`Classifier::read_layers`]: the
+    /// same plan, run with a hook that keeps each stage's output) and dispatches them. Called
+    /// after each reading while the layers view is open, so it follows the drawing live;
+    /// never while it is closed.
+    pub(super) fn show_layers(&self) {
+        let Some(classifier) = self.classifier.borrow().clone() else {
+            return;
+        };
+        let Some(pieces) = self.focused_pieces() else {
+            return;
+        };
+        let placed = strokes_to_placed_digit(&select(&self.drawing.borrow().strokes, &pieces));
+        let Some((image, _)) = placed else {
+            return;
+        };
+        match classifier.read_layers(&image, &now_ms) {
+            Ok(layers) => self.dispatch.dispatch(Action::Layers(Rc::new(layers))),
+            Err(e) => self
+                .dispatch
+                .dispatch(Action::ModelFailed(format!("Reading the layers failed: {e}"))),
+        }
     }
 
     /// Reads the drawing ([`Controller::read`]) and, when the person asked to see why,

@@ -5,6 +5,7 @@ mod bars;
 mod controller;
 mod download;
 mod explain;
+mod layers_view;
 mod loading;
 mod number_view;
 mod pad;

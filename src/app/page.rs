@@ -16,6 +16,7 @@ use super::bars::Bars;
 use super::controller::{Controller, Groups};
 use super::download::download;
 use super::explain::{PadSaliency, PreviewSaliency};
+use super::layers_view::LayersView;
 use super::loading::{describe, fetch_model, load_classifier, next_task, started_bytes};
 use super::number_view::{DigitBoxes, Number};
 use super::pad::{Drawing, Pad, SharedDrawing};
@@ -95,6 +96,7 @@ pub fn app(props: &AppProps) -> Html {
     let cache: Rc<RefCell<AnswerCache>> = use_mut_ref(AnswerCache::default);
     let groups: Groups = use_mut_ref(Vec::new);
     let hover: Rc<RefCell<Option<usize>>> = use_mut_ref(|| None);
+    let layers_on: Rc<RefCell<bool>> = use_mut_ref(|| false);
     let controller = Controller {
         drawing: drawing.clone(),
         classifier: classifier.clone(),
@@ -102,6 +104,7 @@ pub fn app(props: &AppProps) -> Html {
         cache,
         groups,
         hover,
+        layers_on,
         dispatch: state.dispatcher(),
     };
     let pending_frame: Rc<RefCell<Option<AnimationFrame>>> = use_mut_ref(|| None);
@@ -212,6 +215,9 @@ pub fn app(props: &AppProps) -> Html {
             if *explain_on.borrow() {
                 controller.schedule_explain(&pending_explain);
             }
+            if *controller.layers_on.borrow() {
+                controller.show_layers();
+            }
         })
     };
 
@@ -253,6 +259,17 @@ pub fn app(props: &AppProps) -> Html {
                 controller.schedule_explain(&pending_explain);
             } else {
                 pending_explain.borrow_mut().take();
+            }
+        })
+    };
+    let on_layers = {
+        let controller = controller.clone();
+        Callback::from(move |_: MouseEvent| {
+            let on = !*controller.layers_on.borrow();
+            *controller.layers_on.borrow_mut() = on;
+            controller.dispatch.dispatch(Action::ToggleLayers);
+            if on {
+                controller.show_layers();
             }
         })
     };
@@ -415,6 +432,12 @@ pub fn app(props: &AppProps) -> Html {
                         aria-pressed={state.explain.to_string()}
                         title="Show which ink made the model choose its answer">
                         { "Why?" }</button>
+                    <button type="button" data-testid="layers" onclick={on_layers}
+                        class={classes!("toggle", state.layers_open.then_some("on"))}
+                        aria-pressed={state.layers_open.to_string()}
+                        aria-controls="layers-view"
+                        title="Watch each layer of the network read the digit">
+                        { "Layers" }</button>
                 </div>
             </section>
             <section class="result" aria-label="What the model reads" aria-live="polite">
@@ -487,6 +510,11 @@ pub fn app(props: &AppProps) -> Html {
                     on_forget={on_forget} on_undo={on_undo_forget} on_export={on_export}
                     on_import={on_import} />
             </section>
+            if state.layers_open {
+                <LayersView layers={state.current_layers().cloned()} updates={state.layer_updates}
+                    personal_answer={shown.filter(|s| s.answer.source == Source::Personal)
+                        .map(|s| s.answer.digit())} />
+            }
         </main>
     }
 }

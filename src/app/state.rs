@@ -8,6 +8,7 @@ use std::rc::Rc;
 use yew::Reducible;
 
 use crate::classifier::Prediction;
+use crate::layers::Layers;
 use crate::digit::DigitImage;
 use crate::personal::{Adapted, Example};
 use crate::preprocess::Placement;
@@ -107,6 +108,12 @@ pub struct AppState {
     pub undo: Option<Rc<Vec<Example>>>,
     /// Why the examples this browser stored could not be read (they are kept aside, untouched).
     pub unreadable: Option<String>,
+    /// Whether the layers view is open.
+    pub layers_open: bool,
+    /// The network's stages for the digit on show, once computed (while the view is open).
+    pub layers: Option<Rc<Layers>>,
+    /// How many sets of stages have been computed (the view's update count).
+    pub layer_updates: u64,
 }
 
 /// An explanation and the drawing it explains.
@@ -136,6 +143,17 @@ impl AppState {
             .filter(|e| self.explain && e.strokes == shown.strokes && e.pieces == shown.pieces)
             .filter(|e| e.saliency.digit == shown.prediction.digit())
     }
+
+    /// The stages, when the view is open and they were computed from the image on show.
+    pub fn current_layers(&self) -> Option<&Rc<Layers>> {
+        let shown = self.shown()?;
+        self.layers.as_ref().filter(|l| {
+            self.layers_open
+                && l.stages
+                    .first()
+                    .is_some_and(|input| input.values == shown.image.pixels())
+        })
+    }
 }
 
 impl Default for AppState {
@@ -152,6 +170,9 @@ impl Default for AppState {
             notice: None,
             undo: None,
             unreadable: None,
+            layers_open: false,
+            layers: None,
+            layer_updates: 0,
         }
     }
 }
@@ -174,6 +195,10 @@ pub enum Action {
     ToggleExplain,
     /// An explanation was computed.
     Explained(Box<Explained>),
+    /// The layers toggle was pressed.
+    ToggleLayers,
+    /// The stages of the digit on show were computed.
+    Layers(Rc<Layers>),
     /// The person's examples changed: those kept now (a "forget" that can be undone
     /// follows with [`Action::Forgot`]).
     PersonalChanged(Rc<Vec<Example>>),
@@ -205,6 +230,11 @@ impl Reducible for AppState {
             Action::Hover(hover) => next.hover = hover,
             Action::ToggleExplain => next.explain = !next.explain,
             Action::Explained(explained) => next.saliency = Some(*explained),
+            Action::ToggleLayers => next.layers_open = !next.layers_open,
+            Action::Layers(layers) => {
+                next.layers = Some(layers);
+                next.layer_updates += 1;
+            }
             Action::PersonalChanged(kept) => {
                 next.kept = kept;
                 next.undo = None;
@@ -218,6 +248,7 @@ impl Reducible for AppState {
                 next.revision += 1;
                 next.saliency = None;
                 if n == 0 {
+                    next.layers = None;
                     next.reading.clear();
                     next.hover = None;
                 }
