@@ -40,6 +40,10 @@ pub mod train;
 pub mod tuning;
 
 pub use classifier::{Classifier, ClassifierError, Prediction};
+
+/// The model card's page form, beside the model (written by the trainer from `README.md`,
+/// shown by the page's "How it was trained").
+pub const MODEL_CARD_PAGE: &str = "card.html";
 pub use digit::{DigitImage, CLASSES, PIXELS, SIDE};
 pub use strokes::{Point, Stroke};
 

@@ -14,8 +14,9 @@ const MODEL = "model/digitnet.onnx";
 /** Every same-origin file that index.html names (stylesheet, icons, scripts, wasm, model...). */
 function filesNamedBy(html) {
   const names = new Set(["./", MODEL, "manifest.webmanifest"]);
-  for (const match of html.matchAll(/\b(?:href|src|data-js|data-wasm)="([^"]+)"/g)) {
-    const url = new URL(match[1], SCOPE);
+  // Quoted or not: the release build's minified index.html drops the quotes it can.
+  for (const match of html.matchAll(/\b(?:href|src|data-js|data-wasm)=(?:"([^"]+)"|([^\s>"]+))/g)) {
+    const url = new URL(match[1] ?? match[2], SCOPE);
     if (url.origin === self.location.origin && url.href.startsWith(SCOPE)) names.add(url.href);
   }
   return [...names].map((name) => new URL(name, SCOPE).href);
@@ -64,5 +65,19 @@ self.addEventListener("fetch", (event) => {
   // Hashed files and the model: ours first (they belong to this version), else the network.
   // The page asks for `model/digitnet.onnx?v=...` only when the copy it got was not its own:
   // that URL is never cached here, so it always goes to the network.
-  event.respondWith(caches.match(request.url, { cacheName: CACHE }).then((hit) => hit ?? fetch(request)));
+  // Files the page fetches only on demand (the model card and its pictures) are kept once
+  // fetched, so they open offline too after one visit.
+  event.respondWith(
+    caches.match(request.url, { cacheName: CACHE }).then(
+      (hit) =>
+        hit ??
+        fetch(request).then(async (response) => {
+          if (response.ok && response.type === "basic") {
+            const cache = await caches.open(CACHE);
+            await cache.put(request.url, response.clone());
+          }
+          return response;
+        }),
+    ),
+  );
 });

@@ -49,6 +49,12 @@ impl Controller {
         Some(groups[index].1.clone())
     }
 
+    /// The model's input for the strokes `pieces` of the drawing (as the reading made it).
+    #[inline(never)]
+    fn image_of(&self, pieces: &[usize]) -> Option<crate::digit::DigitImage> {
+        strokes_to_placed_digit(&select(&self.drawing.borrow().strokes, pieces)).map(|(i, _)| i)
+    }
+
     /// Reads the drawing as a number and dispatches its digits (or clears the answer when
     /// the pad is empty, or reports a failure).
     pub(super) fn read(&self) {
@@ -113,11 +119,7 @@ impl Controller {
         let Some(classifier) = self.classifier.borrow().clone() else {
             return;
         };
-        let Some(pieces) = self.focused_pieces() else {
-            return;
-        };
-        let placed = strokes_to_placed_digit(&select(&self.drawing.borrow().strokes, &pieces));
-        let Some((image, _)) = placed else {
+        let Some(image) = self.focused_pieces().and_then(|p| self.image_of(&p)) else {
             return;
         };
         match classifier.read_layers(&image, &now_ms) {
@@ -155,14 +157,8 @@ impl Controller {
             let Some(classifier) = controller.classifier.borrow().clone() else {
                 return;
             };
-            let (placed, strokes) = {
-                let d = controller.drawing.borrow();
-                (
-                    strokes_to_placed_digit(&select(&d.strokes, &pieces)),
-                    d.strokes.len(),
-                )
-            };
-            let Some((image, _)) = placed else {
+            let strokes = controller.drawing.borrow().strokes.len();
+            let Some(image) = controller.image_of(&pieces) else {
                 return;
             };
             let start = now_ms();

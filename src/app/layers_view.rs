@@ -27,8 +27,6 @@ pub struct LayersViewProps {
     pub personal_answer: Option<usize>,
 }
 
-/// The channel shown larger: a stage (by index) and one of its channels.
-type Focus = Option<(usize, usize)>;
 
 /// The stage's maps as (channels, height, width); a vector's values are 1x1 maps.
 fn maps(stage: &Stage) -> (usize, usize, usize) {
@@ -90,18 +88,22 @@ fn paint_lens(canvas: &HtmlCanvasElement, stage: &Stage, channel: usize) -> Opti
     put(canvas, &rgba, w, h)
 }
 
-/// The channel under a pointer event on a stage's canvas.
-fn channel_under(event: &PointerEvent, stage: &Stage) -> Option<usize> {
-    let canvas: HtmlCanvasElement = event.target_dyn_into()?;
+/// The stage index of the canvas an event happened on (`data-stage`), and that canvas.
+fn stage_canvas(event: &Event) -> Option<(usize, HtmlCanvasElement)> {
+    let canvas: HtmlCanvasElement = event.target()?.dyn_into().ok()?;
+    let index = canvas.get_attribute("data-stage")?.parse().ok()?;
+    Some((index, canvas))
+}
+
+/// The channel under a pointer at `(x, y)` CSS pixels from the top left of `canvas`, which
+/// shows `stage`'s tiles.
+fn channel_at(canvas: &HtmlCanvasElement, x: i32, y: i32, stage: &Stage) -> Option<usize> {
     let (client_w, client_h) = (canvas.client_width(), canvas.client_height());
-    if client_w <= 0 || client_h <= 0 {
+    if client_w <= 0 || client_h <= 0 || x < 0 || y < 0 {
         return None;
     }
-    let x = f64::from(event.offset_x()) * f64::from(canvas.width()) / f64::from(client_w);
-    let y = f64::from(event.offset_y()) * f64::from(canvas.height()) / f64::from(client_h);
-    if x < 0.0 || y < 0.0 {
-        return None;
-    }
+    let x = f64::from(x) * f64::from(canvas.width()) / f64::from(client_w);
+    let y = f64::from(y) * f64::from(canvas.height()) / f64::from(client_h);
     let (c, h, w) = maps(stage);
     TileGrid::new(c, h, w).channel_at(x as usize, y as usize, c)
 }
@@ -121,105 +123,36 @@ fn moved(key: &str, current: usize, columns: usize, channels: usize) -> Option<u
     Some(if next < channels { next } else { current })
 }
 
-/// One stage of feature maps or features: its tiles, and its channel larger when in focus.
-fn map_stage(index: usize, stage: &Stage, focus: &UseStateHandle<Focus>, lens: &NodeRef) -> Html {
+/// What the lens says of channel `c` of `stage`.
+fn lens_text(stage: &Stage, c: usize) -> String {
     let (channels, h, w) = maps(stage);
-    let columns = TileGrid::new(channels, h, w).columns;
-    let in_focus = focus.filter(|&(s, _)| s == index).map(|(_, c)| c);
-    let on_move = {
-        let focus = focus.clone();
-        let stage = stage.clone();
-        Callback::from(move |e: PointerEvent| {
-            if let Some(c) = channel_under(&e, &stage) {
-                if *focus != Some((index, c)) {
-                    focus.set(Some((index, c)));
-                }
-            }
-        })
-    };
-    let on_key = {
-        let focus = focus.clone();
-        Callback::from(move |e: KeyboardEvent| {
-            let current = focus.filter(|&(s, _)| s == index).map_or(0, |(_, c)| c);
-            if let Some(next) = moved(&e.key(), current, columns, channels) {
-                e.prevent_default();
-                focus.set(Some((index, next)));
-            }
-        })
-    };
-    let on_focus = {
-        let focus = focus.clone();
-        Callback::from(move |_: FocusEvent| {
-            if focus.is_none_or(|(s, _)| s != index) {
-                focus.set(Some((index, 0)));
-            }
-        })
-    };
-    let unit = if h * w == 1 { "feature" } else { "channel" };
-    let label = format!(
-        "{}: {} {unit}s, brighter is stronger; arrow keys show one larger",
-        stage.caption, channels
-    );
-    html! {
-        <>
-            <canvas class={classes!("tiles", (h * w == 1).then_some("cells"))}
-                data-stage={index.to_string()} tabindex="0" role="img" aria-label={label}
-                onpointermove={on_move.clone()} onpointerdown={on_move}
-                onkeydown={on_key} onfocus={on_focus} />
-            if let Some(c) = in_focus {
-                <div class="lens" data-testid="layer-lens" aria-live="polite">
-                    if h * w > 1 {
-                        <canvas ref={lens.clone()} class="lens-canvas" aria-hidden="true" />
-                    }
-                    <span>
-                        { format!("{unit} {} of {channels}", c + 1) }
-                        if h * w == 1 {
-                            { format!(": {:.3}", stage.values.get(c).copied().unwrap_or_default()) }
-                        } else {
-                            { format!(", strongest {:.2}", stage.values[c * h * w..(c + 1) * h * w]
-                                .iter().fold(0f32, |m, &v| m.max(v))) }
-                        }
-                    </span>
-                </div>
-            }
-        </>
+    let values = stage.values.get(c * h * w..(c + 1) * h * w).unwrap_or_default();
+    let strongest = values.iter().fold(0f32, |m, &v| m.max(v));
+    if h * w == 1 {
+        format!("feature {} of {channels}: {strongest:.3}", c + 1)
+    } else {
+        format!("channel {} of {channels}, strongest {strongest:.2}", c + 1)
     }
 }
 
-/// The logits or the probabilities: ten numbers with bars (the largest highlighted).
+/// The logits or the probabilities: ten numbers, the largest highlighted.
 fn score_stage(stage: &Stage) -> Html {
-    let top = crate::scores::argmax(&{
-        let mut row = [0f32; CLASSES];
-        row.copy_from_slice(&stage.values[..CLASSES]);
-        row
-    });
-    let scale = stage.values.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
-    let probabilities = stage.name == crate::layers::PROBABILITIES_STAGE;
+    let top = crate::scores::argmax(&stage.values);
+    let percent = stage.name == crate::layers::PROBABILITIES_STAGE;
     html! {
         <ol class="scores">
-            { for stage.values.iter().enumerate().map(|(digit, &v)| {
-                let text = if probabilities {
-                    format!("{:.1}%", 100.0 * v)
-                } else {
-                    format!("{v:.2}")
-                };
-                html! {
-                    <li class={classes!((digit == top).then_some("top"), (v < 0.0).then_some("negative"))}
-                        data-value={format!("{v:.4}")}>
-                        <span class="score-digit">{ digit }</span>
-                        <svg class="score-track" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">
-                            <rect class="score-fill" x="0" y="0" height="10"
-                                width={format!("{:.2}", 100.0 * v.abs() / scale)} />
-                        </svg>
-                        <span class="score-value">{ text }</span>
-                    </li>
-                }
+            { for stage.values.iter().enumerate().map(|(digit, &v)| html! {
+                <li class={(digit == top).then_some("top")} data-value={format!("{v:.4}")}>
+                    <b>{ digit }</b>
+                    { if percent { format!("{:.1}%", 100.0 * v) } else { format!("{v:.2}") } }
+                </li>
             }) }
         </ol>
     }
 }
 
-/// The layers view (shown while its toggle is on).
+/// The layers view (shown while its toggle is on). The pointer, keyboard and focus listeners
+/// sit on the grid, for all its canvases at once.
 #[function_component(LayersView)]
 pub fn layers_view(props: &LayersViewProps) -> Html {
     let root = use_node_ref();
@@ -243,44 +176,98 @@ pub fn layers_view(props: &LayersViewProps) -> Html {
             }
         });
     }
-    let Some(layers) = props.layers.as_ref() else {
-        return html! {
-            <section id="layers-view" class="layers-view" data-testid="layers-view" aria-label="The network's layers"
-                data-updates={props.updates.to_string()} ref={root}>
-                <p class="layers-intro">{ "Write a digit to watch each layer of the network read it." }</p>
-            </section>
-        };
+    let stages: &[Stage] = props.layers.as_deref().map_or(&[], |l| &l.stages);
+    let total_ms = props.layers.as_ref().map_or(0.0, |l| l.ms);
+    let on_pointer = {
+        let (focus, layers) = (focus.clone(), props.layers.clone());
+        Callback::from(move |e: PointerEvent| {
+            let Some((index, canvas)) = stage_canvas(&e) else {
+                return;
+            };
+            let Some(stage) = layers.as_ref().and_then(|l| l.stages.get(index)) else {
+                return;
+            };
+            if let Some(c) = channel_at(&canvas, e.offset_x(), e.offset_y(), stage) {
+                if *focus != Some((index, c)) {
+                    focus.set(Some((index, c)));
+                }
+            }
+        })
+    };
+    let on_key = {
+        let (focus, layers) = (focus.clone(), props.layers.clone());
+        Callback::from(move |e: KeyboardEvent| {
+            let Some((index, _)) = stage_canvas(&e) else {
+                return;
+            };
+            let Some(stage) = layers.as_ref().and_then(|l| l.stages.get(index)) else {
+                return;
+            };
+            let (channels, h, w) = maps(stage);
+            let columns = TileGrid::new(channels, h, w).columns;
+            let current = focus.filter(|&(s, _)| s == index).map_or(0, |(_, c)| c);
+            if let Some(next) = moved(&e.key(), current, columns, channels) {
+                e.prevent_default();
+                focus.set(Some((index, next)));
+            }
+        })
+    };
+    let on_focus = {
+        let focus = focus.clone();
+        Callback::from(move |e: FocusEvent| {
+            if let Some((index, _)) = stage_canvas(&e) {
+                if focus.is_none_or(|(s, _)| s != index) {
+                    focus.set(Some((index, 0)));
+                }
+            }
+        })
     };
     html! {
-        <section id="layers-view" class="layers-view" data-testid="layers-view" aria-label="The network's layers"
-            data-ms={format!("{:.3}", layers.ms)} data-updates={props.updates.to_string()} ref={root}>
+        <section id="layers-view" class="layers-view" data-testid="layers-view"
+            data-ms={format!("{total_ms:.3}")} data-updates={props.updates.to_string()} ref={root}>
             <p class="layers-intro">
-                { format!("The network reading the digit on show, stage by stage ({} stages in {:.1} ms, \
-                    as this page runs them). Each tile is one channel: brighter is stronger, each layer \
-                    on its own scale. Point at a tile, tap it, or use the arrow keys to see it larger.",
-                    layers.stages.len(), layers.ms) }
+                if stages.is_empty() {
+                    { "Write a digit to watch each layer of the network read it." }
+                } else {
+                    { format!("The network reading the digit on show, stage by stage ({} stages \
+                        in {:.1} ms, as this page runs them). Each tile is one channel: brighter \
+                        is stronger, each layer on its own scale. Point at a tile, tap it, or use \
+                        the arrow keys to see it larger.", stages.len(), total_ms) }
+                }
                 if let Some(digit) = props.personal_answer {
-                    { format!(" Your examples made the answer {digit}; these are the network's own \
-                        numbers.") }
+                    { format!(" Your examples made the answer {digit}; these are the network's \
+                        own numbers.") }
                 }
             </p>
-            <div class="layers-grid">
-                { for layers.stages.iter().enumerate().map(|(i, stage)| html! {
-                    <figure class={classes!("layer", is_scores(stage).then_some("scores-stage"))}
-                        data-testid="layer" data-name={stage.name.clone()}
-                        data-shape={stage.shape_label()} data-ms={format!("{:.3}", stage.ms)}
-                        data-max={format!("{:.6}", stage.max())}>
-                        <figcaption>
-                            <span class="layer-what">{ stage.caption.clone() }</span>
-                            { ": " }<span class="layer-shape">{ stage.shape_label() }</span>
-                            <span class="layer-ms">{ format!(" · {:.2} ms", stage.ms) }</span>
-                        </figcaption>
-                        if is_scores(stage) {
-                            { score_stage(stage) }
-                        } else {
-                            { map_stage(i, stage, &focus, &lens) }
-                        }
-                    </figure>
+            <div class="layers-grid" onpointermove={on_pointer.clone()} onpointerdown={on_pointer}
+                onkeydown={on_key} onfocusin={on_focus}>
+                { for stages.iter().enumerate().map(|(i, stage)| {
+                    let (channels, h, w) = maps(stage);
+                    let in_focus = focus.filter(|&(s, _)| s == i).map(|(_, c)| c);
+                    html! {
+                        <figure class="layer" data-testid="layer" data-name={stage.name.clone()}
+                            data-shape={stage.shape_label()} data-ms={format!("{:.3}", stage.ms)}
+                            data-max={format!("{:.6}", stage.max())}>
+                            <figcaption>{ format!("{}: {} · {:.2} ms", stage.caption,
+                                stage.shape_label(), stage.ms) }</figcaption>
+                            if is_scores(stage) {
+                                { score_stage(stage) }
+                            } else {
+                                <canvas class={if h * w == 1 { "tiles cells" } else { "tiles" }}
+                                    data-stage={i.to_string()} tabindex="0" role="img"
+                                    aria-label={format!("{}: {channels} maps, brighter is \
+                                        stronger; arrow keys show one larger", stage.caption)} />
+                            }
+                            if let Some(c) = in_focus {
+                                <p class="lens" data-testid="layer-lens" aria-live="polite">
+                                    if h * w > 1 {
+                                        <canvas ref={lens.clone()} class="lens-canvas" />
+                                    }
+                                    { lens_text(stage, c) }
+                                </p>
+                            }
+                        </figure>
+                    }
                 }) }
             </div>
         </section>

@@ -52,7 +52,7 @@ pub(super) async fn started_bytes(promise: &wasm_bindgen::JsValue) -> Option<Vec
     Some(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
-async fn fetch_bytes(url: &str, cache: RequestCache) -> Result<Vec<u8>, String> {
+pub(super) async fn fetch_bytes(url: &str, cache: RequestCache) -> Result<Vec<u8>, String> {
     let response = gloo::net::http::Request::get(url)
         .cache(cache)
         .send()

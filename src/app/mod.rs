@@ -17,6 +17,7 @@ mod reader;
 mod state;
 mod status;
 mod timing;
+mod training_card;
 
 pub use pad::Drawing;
 pub use page::{App, AppProps, ModelSource};

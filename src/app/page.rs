@@ -17,6 +17,7 @@ use super::controller::{Controller, Groups};
 use super::download::download;
 use super::explain::{PadSaliency, PreviewSaliency};
 use super::layers_view::LayersView;
+use super::training_card::TrainingCard;
 use super::loading::{describe, fetch_model, load_classifier, next_task, started_bytes};
 use super::number_view::{DigitBoxes, Number};
 use super::pad::{Drawing, Pad, SharedDrawing};
@@ -54,6 +55,17 @@ pub enum ModelSource {
 pub struct AppProps {
     /// The model to load.
     pub model: ModelSource,
+}
+
+/// The folder the model comes from, relative to the page, with its trailing slash (the
+/// site's `model/` when the model came from memory).
+fn model_folder(source: &ModelSource) -> AttrValue {
+    let url = match source {
+        ModelSource::Url(url) | ModelSource::Started { url, .. } => url.as_str(),
+        ModelSource::Bytes(_) => super::MODEL_URL,
+    };
+    url.rfind('/')
+        .map_or(AttrValue::Static(""), |end| url[..=end].to_string().into())
 }
 
 /// The big answer and the line under it, by verdict.
@@ -515,6 +527,7 @@ pub fn app(props: &AppProps) -> Html {
                     personal_answer={shown.filter(|s| s.answer.source == Source::Personal)
                         .map(|s| s.answer.digit())} />
             }
+            <TrainingCard folder={model_folder(&props.model)} />
         </main>
     }
 }

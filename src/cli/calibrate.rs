@@ -94,7 +94,7 @@ pub(super) fn calibrate(args: CalibrateArgs) -> Result<()> {
     let card_path = out.join("README.md");
     if let Ok(card) = std::fs::read_to_string(&card_path) {
         let card = crate::train::card::refresh_card(&card, &eval, &report);
-        write_atomically(&card_path, card.as_bytes())?;
+        crate::train::card_page::write_card(out, &card)?;
     }
     eprintln!(
         "wrote {} ({} bytes, sha256 {}), metrics.json, calibration.json, reliability.svg and the card in {}",

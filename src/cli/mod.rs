@@ -74,7 +74,8 @@ enum Command {
     /// Write the first COUNT test images as a gzipped IDX fixture (for the test suite).
     #[command(hide = true)]
     Fixture(fixture::FixtureArgs),
-    /// Redraw a model folder's pictures from its history.json and metrics.json.
+    /// Redraw a model folder's pictures from its history.json and metrics.json, and rewrite
+    /// its card's page form (card.html) from README.md.
     #[command(hide = true)]
     Pictures(pictures::PicturesArgs),
     /// Time the parts of a training step (batching, each forward operation, backward,

@@ -30,8 +30,10 @@ const OPS_LINE: &str = "- Batch norms are folded into the convolutions on export
     only Conv, Relu, MaxPool, GlobalAveragePool/Flatten, MatMul and Add (opset 13, IR 7).";
 
 /// The card's line listing the pictures.
-const PICTURES_LINE: &str = "Pictures: `loss.svg`, `accuracy.svg`, `confusion.svg`, \
-    `reliability.svg`; per-epoch numbers: `history.json`; calibration: `calibration.json`.";
+const PICTURES_LINE: &str = "Pictures: ![Loss per epoch](loss.svg) ![Accuracy per epoch](accuracy.svg) \
+    ![Confusion matrix of the test set](confusion.svg) \
+    ![Reliability: confidence against accuracy](reliability.svg) Per-epoch numbers: \
+    `history.json`; calibration: `calibration.json`.";
 
 /// The card's section on calibration and the verdicts, from the calibration report.
 pub fn trust_section(report: &TrustReport) -> String {

@@ -9,6 +9,7 @@
 pub mod augment;
 pub mod calibration;
 pub mod card;
+pub mod card_page;
 pub mod checkpoint;
 pub mod clothing_card;
 pub mod config;

@@ -384,7 +384,7 @@ pub fn finish_model(
         &options.command,
         trust.as_ref(),
     );
-    write_atomically(&out.join("README.md"), card.as_bytes())?;
+    super::card_page::write_card(out, &card)?;
     println!("{}", eval.report.to_table());
     println!(
         "wrote {} ({} bytes, sha256 {}) and its metrics, pictures and card to {}",

@@ -10,6 +10,7 @@
 // - navigation to ready (wasm and model fetched, model optimized and warmed) in headless
 //   Chromium, cold cache, median of 15 loads (alternating with onnxruntime-web's); and for a
 //   returning writer with 60 corrections saved in the browser, ready and examples in use;
+// - the layers view open while drawing: sets of stages shown a second, and one set's time;
 // - single-image inference in the page, p50 / p95, timed in batches of 10 (browsers round
 //   performance.now() to 0.1 ms): the first 400 runs after start-up, and the next 2,000
 //   (warm: the engine has optimized the hot code by then), timed in rounds that alternate
@@ -29,7 +30,7 @@ import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CHROME_ARGS } from "./drive.mjs";
+import { CHROME_ARGS, padBox } from "./drive.mjs";
 import { startServer } from "./serve.mjs";
 import { sizesOf } from "./sizes.mjs";
 import { fashion, kerasSeed, timeTo99, trainingThroughput } from "./bench_training.mjs";
@@ -258,6 +259,48 @@ async function inferenceTimings(browser, pageBase, ortBase) {
   }
 }
 
+/** The layers view open while a long stroke is drawn with the mouse (a move every 8 ms, for
+ * LAYERS_SECONDS): how many sets of stages the page computed and showed a second (its
+ * `data-updates` count), and the time of one set (`data-ms`, sampled as it draws). */
+const LAYERS_SECONDS = 4;
+async function layersWhileDrawing(browser, base) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    const page = await context.newPage();
+    await page.goto(base);
+    await page.waitForSelector(PAGE_READY);
+    await page.click('[data-testid="layers"]');
+    const view = page.locator('[data-testid="layers-view"]');
+    const updates = async () => Number(await view.getAttribute("data-updates"));
+    const box = await padBox(page);
+    const at = (t) => {
+      // A slow spiral in the middle of the pad's left half: a digit-sized drawing that grows.
+      const r = 0.1 + 0.25 * (t / LAYERS_SECONDS);
+      return [box.x + box.height * (0.5 + r * Math.cos(6 * t)), box.y + box.height * (0.5 + r * Math.sin(6 * t))];
+    };
+    await page.mouse.move(...at(0));
+    await page.mouse.down();
+    await page.mouse.move(...at(0.01));
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="layers-view"]')?.dataset.updates) > 0);
+    const before = await updates();
+    const start = performance.now();
+    const ms = [];
+    let moves = 0;
+    for (let t = 0; performance.now() - start < LAYERS_SECONDS * 1000; moves++) {
+      t = (performance.now() - start) / 1000;
+      await page.mouse.move(...at(t));
+      if (moves % 20 === 0) ms.push(Number(await view.getAttribute("data-ms")));
+      await new Promise((r) => setTimeout(r, 8));
+    }
+    const seconds = (performance.now() - start) / 1000;
+    const shown = (await updates()) - before;
+    await page.mouse.up();
+    return { updates_per_second: shown / seconds, pointer_moves_per_second: moves / seconds, set_ms_p50: quantile(ms, 0.5), seconds };
+  } finally {
+    await context.close();
+  }
+}
+
 /** The page and onnxruntime-web (when installed) side by side in one browser: cold loads,
  * alternating, then inference in each. */
 async function browserTimings(browser, pageBase, ortBase) {
@@ -270,6 +313,7 @@ async function browserTimings(browser, pageBase, ortBase) {
     if (ortBase) ort.ready.push((await coldLoad(browser, ortBase, {})).ready);
   }
   page.returning = await returningWriter(browser, pageBase);
+  page.layers = await layersWhileDrawing(browser, pageBase);
   const [pageRuns, ortRuns] = await inferenceTimings(browser, pageBase, ortBase);
   Object.assign(page, pageRuns);
   if (ortRuns) Object.assign(ort, ortRuns);
@@ -341,6 +385,7 @@ async function main() {
       kept_p50: quantile(page.reading.kept, 0.5),
       ratio_p50: quantile(page.reading.kept, 0.5) / quantile(page.reading.none, 0.5),
     },
+    layers_view_while_drawing: page.layers,
     returning_writer: {
       saved_examples: page.returning.examples,
       navigation_to_ready_ms: readySummary(page.returning.ready),
@@ -362,7 +407,7 @@ async function main() {
   if (result.onnxruntime_web) {
     const o = result.onnxruntime_web;
     result.ratios_page_over_onnxruntime_web = {
-      bytes_gzip: sizes.total.gzip / o.bytes.total.gzip,
+      bytes_gzip: sizes.firstLoad.gzip / o.bytes.total.gzip,
       navigation_to_ready: result.navigation_to_ready_ms.median / o.navigation_to_ready_ms.median,
       inference_p50: result.page_inference_ms.p50 / o.inference_ms.p50,
       inference_p95: result.page_inference_ms.p95 / o.inference_ms.p95,
@@ -375,6 +420,8 @@ async function main() {
   console.log("dist/ (gzip -9)");
   for (const f of sizes.files) console.log(`  ${f.file.padEnd(40)} ${kb(f.raw).padStart(10)} ${kb(f.gzip).padStart(10)}`);
   console.log(`  ${"total".padEnd(40)} ${kb(sizes.total.raw).padStart(10)} ${kb(sizes.total.gzip).padStart(10)}`);
+  console.log(`  ${"first load".padEnd(40)} ${kb(sizes.firstLoad.raw).padStart(10)} ${kb(sizes.firstLoad.gzip).padStart(10)}`);
+  console.log(`  ${"on opening How it was trained".padEnd(40)} ${kb(sizes.onOpen.raw).padStart(10)} ${kb(sizes.onOpen.gzip).padStart(10)}`);
   console.log(`navigation to ready      median ${result.navigation_to_ready_ms.median.toFixed(0)} ms (min ${result.navigation_to_ready_ms.min.toFixed(0)} ms, ${COLD_LOADS} cold loads)`);
   const back = result.returning_writer;
   console.log(`  with ${back.saved_examples} saved examples ready ${back.navigation_to_ready_ms.median.toFixed(0)} ms, examples in use by ${back.navigation_to_examples_in_use_ms.median.toFixed(0)} ms (medians of ${RETURNING_LOADS} cold loads)`);
@@ -383,6 +430,8 @@ async function main() {
   console.log(`                         ${firstRuns(result.page_inference_ms.first_runs)}`);
   const rw = result.reading_with_examples_ms;
   console.log(`reading a digit          p50 ${rw.none_p50.toFixed(3)} ms without examples, ${rw.kept_p50.toFixed(3)} ms with ${rw.examples} kept (${rw.ratio_p50.toFixed(2)}x)`);
+  const lv = result.layers_view_while_drawing;
+  console.log(`layers view, drawing     ${lv.updates_per_second.toFixed(1)} sets of stages shown a second (${lv.pointer_moves_per_second.toFixed(0)} pointer moves a second, ${lv.seconds.toFixed(1)} s); one set p50 ${lv.set_ms_p50.toFixed(2)} ms`);
   console.log("start-up, median of the same loads:");
   for (const [name, ms] of Object.entries(page.breakdown)) console.log(`  ${name.padEnd(28)} ${ms.toFixed(0).padStart(6)} ms`);
   if (result.onnxruntime_web) {
