@@ -643,3 +643,170 @@ async fn a_written_number_is_read_with_a_box_per_digit() {
         0
     );
 }
+
+/// The layers view shows what the page's plan computed, and that is tract's own value: the
+/// stages of a drawn 3 (read by the classifier as the page reads, its own convolutions
+/// included) against tract-onnx's own route asked for the stage's ONNX value, bit for bit;
+/// then the view mounted with those stages, every pixel of the stage's tiles against that
+/// value's grey level on the layer's scale.
+#[wasm_bindgen_test]
+async fn the_layers_view_shows_tracts_own_activations() {
+    use digitpad::app::{LayersView, LayersViewProps};
+    use digitpad::layers::{grey, stage_specs, TileGrid};
+    use prost::Message;
+    use tract_onnx::prelude::*;
+    use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+    const STAGE: &str = "l3_conv";
+    let classifier = Classifier::from_onnx(common::MODEL, 1).unwrap();
+    let image = digitpad::preprocess::strokes_to_digit(&fixture_strokes("digit-3")).unwrap();
+    let layers = classifier.read_layers(&image, &|| 0.0).unwrap();
+    let shown = layers
+        .stages
+        .iter()
+        .find(|s| s.name == STAGE)
+        .unwrap()
+        .clone();
+
+    let proto = tract_onnx::pb::ModelProto::decode(common::MODEL).unwrap();
+    let spec = stage_specs(&proto)
+        .into_iter()
+        .find(|s| s.name == STAGE)
+        .unwrap();
+    let pixels = tract_ndarray::Array4::from_shape_vec((1, 1, 28, 28), image.pixels().to_vec());
+    let reference = digitpad::classifier::onnx_runtime()
+        .model_for_read(&mut std::io::Cursor::new(common::MODEL))
+        .unwrap()
+        .with_input_fact(0, f32::fact([1, 1, 28, 28]).into())
+        .unwrap()
+        .with_output_names([spec.output.as_str()])
+        .unwrap()
+        .into_optimized()
+        .unwrap()
+        .into_runnable()
+        .unwrap()
+        .run(tvec!(Tensor::from(pixels.unwrap()).into_tvalue()))
+        .unwrap();
+    let theirs: Vec<f32> = reference[0].as_slice::<f32>().unwrap().to_vec();
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(
+        bits(&shown.values),
+        bits(&theirs),
+        "{STAGE}: not tract's own values"
+    );
+    let max = theirs.iter().fold(0f32, |m, &v| m.max(v));
+
+    let root = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&root).unwrap();
+    let view = yew::Renderer::<LayersView>::with_root_and_props(
+        root.clone(),
+        LayersViewProps {
+            layers: Some(Rc::new(layers)),
+            updates: 1,
+            personal_answer: None,
+        },
+    )
+    .render();
+    let figure = || {
+        root.query_selector(&format!("[data-testid=layer][data-name={STAGE}]"))
+            .unwrap()
+    };
+    let (grid, width, height) = {
+        let grid = TileGrid::new(32, 14, 14);
+        let (w, h) = grid.size();
+        (grid, w, h)
+    };
+    wait_until("the stage's tiles to be painted", || {
+        figure()
+            .and_then(|f| f.query_selector("canvas").unwrap())
+            .is_some_and(|c| c.unchecked_into::<HtmlCanvasElement>().width() as usize == width)
+    })
+    .await;
+    let figure = figure().unwrap();
+    assert_eq!(figure.get_attribute("data-shape").unwrap(), "14x14x32");
+    assert_eq!(
+        figure.get_attribute("data-max").unwrap(),
+        format!("{max:.6}")
+    );
+    let canvas: HtmlCanvasElement = figure
+        .query_selector("canvas")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    let context: CanvasRenderingContext2d =
+        canvas.get_context("2d").unwrap().unwrap().unchecked_into();
+    let painted = context
+        .get_image_data(0.0, 0.0, width as f64, height as f64)
+        .unwrap()
+        .data();
+    for (c, map) in theirs.chunks(14 * 14).enumerate() {
+        let (x0, y0) = grid.origin(c);
+        for (i, &v) in map.iter().enumerate() {
+            let at = ((y0 + i / 14) * width + x0 + i % 14) * 4;
+            assert_eq!(
+                (painted[at], painted[at + 3]),
+                (grey(v, max), 255),
+                "channel {c}, pixel {i}: value {v}"
+            );
+        }
+    }
+    view.destroy();
+    root.remove();
+}
+
+/// The Layers toggle opens the view for the digit on show; it follows the drawing (a new set
+/// of stages for each reading), its probabilities are the answer's, and it closes again.
+#[wasm_bindgen_test]
+async fn the_layers_view_follows_the_drawing() {
+    let root = ready_app().await;
+    assert_eq!(attr(&root, "layers", "aria-pressed"), "false");
+    assert!(find(&root, "layers-view").is_none(), "closed by default");
+    click(&root, "layers");
+    wait_until("the layers view", || find(&root, "layers-view").is_some()).await;
+    assert_eq!(attr(&root, "layers", "aria-pressed"), "true");
+    draw(&root, &fixture_strokes("digit-7")).await;
+    let stages = || {
+        root.query_selector_all("[data-testid=layer]")
+            .unwrap()
+            .length()
+    };
+    wait_until("the stages of the 7", || stages() == 11).await;
+    let updates = || -> u64 { attr(&root, "layers-view", "data-updates").parse().unwrap() };
+    let after_one = updates();
+    assert!(after_one >= 1);
+    let shapes: Vec<String> = (0..stages())
+        .map(|i| {
+            let e = root.query_selector_all("[data-testid=layer]").unwrap();
+            let e: Element = e.item(i).unwrap().unchecked_into();
+            e.get_attribute("data-shape").unwrap()
+        })
+        .collect();
+    assert_eq!(shapes[0], "28x28x1");
+    assert_eq!(shapes[1], "28x28x16");
+    assert_eq!(shapes.last().unwrap(), "10");
+    // The probabilities shown are the answer's (no examples kept: the model's own).
+    let shown: Vec<String> = {
+        let list = root
+            .query_selector_all("[data-name=probabilities] li")
+            .unwrap();
+        (0..list.length())
+            .map(|i| {
+                let e: Element = list.item(i).unwrap().unchecked_into();
+                e.get_attribute("data-value").unwrap()
+            })
+            .collect()
+    };
+    let bars: Vec<String> = (0..10)
+        .map(|d| attr(&root, &format!("prob-{d}"), "data-value"))
+        .collect();
+    assert_eq!(shown, bars);
+    // Another stroke: another set of stages.
+    draw(&root, &fixture_strokes("digit-1")).await;
+    wait_until("a new set of stages", || updates() > after_one).await;
+    click(&root, "layers");
+    wait_until("the layers view to close", || {
+        find(&root, "layers-view").is_none()
+    })
+    .await;
+    assert_eq!(attr(&root, "layers", "aria-pressed"), "false");
+}

@@ -124,9 +124,9 @@ impl Controller {
         };
         match classifier.read_layers(&image, &now_ms) {
             Ok(layers) => self.dispatch.dispatch(Action::Layers(Rc::new(layers))),
-            Err(e) => self
-                .dispatch
-                .dispatch(Action::ModelFailed(format!("Reading the layers failed: {e}"))),
+            Err(e) => self.dispatch.dispatch(Action::ModelFailed(format!(
+                "Reading the layers failed: {e}"
+            ))),
         }
     }
 

@@ -27,7 +27,6 @@ pub struct LayersViewProps {
     pub personal_answer: Option<usize>,
 }
 
-
 /// The stage's maps as (channels, height, width); a vector's values are 1x1 maps.
 fn maps(stage: &Stage) -> (usize, usize, usize) {
     match stage.shape.as_slice() {
@@ -126,7 +125,10 @@ fn moved(key: &str, current: usize, columns: usize, channels: usize) -> Option<u
 /// What the lens says of channel `c` of `stage`.
 fn lens_text(stage: &Stage, c: usize) -> String {
     let (channels, h, w) = maps(stage);
-    let values = stage.values.get(c * h * w..(c + 1) * h * w).unwrap_or_default();
+    let values = stage
+        .values
+        .get(c * h * w..(c + 1) * h * w)
+        .unwrap_or_default();
     let strongest = values.iter().fold(0f32, |m, &v| m.max(v));
     if h * w == 1 {
         format!("feature {} of {channels}: {strongest:.3}", c + 1)
@@ -170,7 +172,8 @@ pub fn layers_view(props: &LayersViewProps) -> Html {
         let lens = lens.clone();
         use_effect_with((props.layers.clone(), *focus), move |(layers, focus)| {
             let stage = focus.and_then(|(s, c)| Some((layers.as_ref()?.stages.get(s)?, c)));
-            if let (Some(canvas), Some((stage, channel))) = (lens.cast::<HtmlCanvasElement>(), stage)
+            if let (Some(canvas), Some((stage, channel))) =
+                (lens.cast::<HtmlCanvasElement>(), stage)
             {
                 paint_lens(&canvas, stage, channel);
             }
@@ -248,12 +251,16 @@ pub fn layers_view(props: &LayersViewProps) -> Html {
                         <figure class="layer" data-testid="layer" data-name={stage.name.clone()}
                             data-shape={stage.shape_label()} data-ms={format!("{:.3}", stage.ms)}
                             data-max={format!("{:.6}", stage.max())}>
-                            <figcaption>{ format!("{}: {} · {:.2} ms", stage.caption,
-                                stage.shape_label(), stage.ms) }</figcaption>
+                            <figcaption>{ format!("{}: {}", stage.caption, stage.shape_label()) }
+                            </figcaption>
                             if is_scores(stage) {
                                 { score_stage(stage) }
                             } else {
-                                <canvas class={if h * w == 1 { "tiles cells" } else { "tiles" }}
+                                <canvas class={match (channels, h * w) {
+                                        (_, 1) => "tiles cells",
+                                        (1, _) => "tiles single",
+                                        _ => "tiles",
+                                    }}
                                     data-stage={i.to_string()} tabindex="0" role="img"
                                     aria-label={format!("{}: {channels} maps, brighter is \
                                         stronger; arrow keys show one larger", stage.caption)} />

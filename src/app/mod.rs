@@ -19,6 +19,7 @@ mod status;
 mod timing;
 mod training_card;
 
+pub use layers_view::{LayersView, LayersViewProps};
 pub use pad::Drawing;
 pub use page::{App, AppProps, ModelSource};
 pub use state::ModelStatus;

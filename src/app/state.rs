@@ -8,8 +8,8 @@ use std::rc::Rc;
 use yew::Reducible;
 
 use crate::classifier::Prediction;
-use crate::layers::Layers;
 use crate::digit::DigitImage;
+use crate::layers::Layers;
 use crate::personal::{Adapted, Example};
 use crate::preprocess::Placement;
 use crate::saliency::Saliency;

@@ -30,7 +30,8 @@ const OPS_LINE: &str = "- Batch norms are folded into the convolutions on export
     only Conv, Relu, MaxPool, GlobalAveragePool/Flatten, MatMul and Add (opset 13, IR 7).";
 
 /// The card's line listing the pictures.
-const PICTURES_LINE: &str = "Pictures: ![Loss per epoch](loss.svg) ![Accuracy per epoch](accuracy.svg) \
+const PICTURES_LINE: &str =
+    "Pictures: ![Loss per epoch](loss.svg) ![Accuracy per epoch](accuracy.svg) \
     ![Confusion matrix of the test set](confusion.svg) \
     ![Reliability: confidence against accuracy](reliability.svg) Per-epoch numbers: \
     `history.json`; calibration: `calibration.json`.";

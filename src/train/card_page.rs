@@ -21,14 +21,12 @@ pub fn card_html(markdown: &str) -> String {
     use pulldown_cmark::{html, Options, Parser};
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut out, Parser::new_ext(markdown, Options::ENABLE_TABLES));
-    ["left", "center", "right"]
-        .iter()
-        .fold(out, |html, side| {
-            html.replace(
-                &format!(r#" style="text-align: {side}""#),
-                &format!(r#" class="align-{side}""#),
-            )
-        })
+    ["left", "center", "right"].iter().fold(out, |html, side| {
+        html.replace(
+            &format!(r#" style="text-align: {side}""#),
+            &format!(r#" class="align-{side}""#),
+        )
+    })
 }
 
 /// Writes the card (`README.md`) and its page form (`card.html`) into the model folder `out`.
@@ -49,10 +47,16 @@ mod tests {
              | class | F1 |\n|---|---:|\n| 0 | 0.99 |\n",
         );
         assert!(html.contains("<h1>Card</h1>"), "{html}");
-        assert!(html.contains(r#"<img src="loss.svg" alt="loss per epoch" />"#), "{html}");
+        assert!(
+            html.contains(r#"<img src="loss.svg" alt="loss per epoch" />"#),
+            "{html}"
+        );
         assert!(html.contains("<code>history.json</code>"), "{html}");
         assert!(html.contains("<table>"), "{html}");
-        assert!(html.contains(r#"<td class="align-right">0.99</td>"#), "{html}");
+        assert!(
+            html.contains(r#"<td class="align-right">0.99</td>"#),
+            "{html}"
+        );
         assert!(!html.contains("style="), "no inline style: {html}");
     }
 
