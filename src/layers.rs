@@ -299,8 +299,8 @@ pub fn grey(value: f32, max: f32) -> u8 {
     }
 }
 
-/// How a stage's maps are laid out as tiles on one picture: `columns` tiles a row, one pixel
-/// between tiles.
+/// How a stage's maps are laid out as tiles on one picture: `columns` tiles a row, `gap`
+/// pixels between tiles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TileGrid {
     /// Tiles per row.
@@ -309,10 +309,9 @@ pub struct TileGrid {
     pub rows: usize,
     /// A tile's height and width in pixels.
     pub tile: (usize, usize),
+    /// Pixels between tiles: one between maps, none between single values (the features).
+    pub gap: usize,
 }
-
-/// The gap between tiles, in pixels.
-pub const TILE_GAP: usize = 1;
 
 impl TileGrid {
     /// The grid for `channels` maps of `height` x `width`: about twice as wide as tall in
@@ -328,29 +327,31 @@ impl TileGrid {
             columns,
             rows: channels.max(1).div_ceil(columns),
             tile: (height, width),
+            gap: usize::from(height * width > 1),
         }
     }
 
     /// The picture's width and height in pixels.
     pub fn size(&self) -> (usize, usize) {
         (
-            self.columns * (self.tile.1 + TILE_GAP) - TILE_GAP,
-            self.rows * (self.tile.0 + TILE_GAP) - TILE_GAP,
+            self.columns * (self.tile.1 + self.gap) - self.gap,
+            self.rows * (self.tile.0 + self.gap) - self.gap,
         )
     }
 
     /// The top-left pixel (x, y) of channel `c`'s tile.
     pub fn origin(&self, c: usize) -> (usize, usize) {
         (
-            (c % self.columns) * (self.tile.1 + TILE_GAP),
-            (c / self.columns) * (self.tile.0 + TILE_GAP),
+            (c % self.columns) * (self.tile.1 + self.gap),
+            (c / self.columns) * (self.tile.0 + self.gap),
         )
     }
 
     /// The channel whose tile holds pixel (x, y), if any (`None` on a gap or past the last).
     pub fn channel_at(&self, x: usize, y: usize, channels: usize) -> Option<usize> {
-        let (column, dx) = (x / (self.tile.1 + TILE_GAP), x % (self.tile.1 + TILE_GAP));
-        let (row, dy) = (y / (self.tile.0 + TILE_GAP), y % (self.tile.0 + TILE_GAP));
+        let (step_x, step_y) = (self.tile.1 + self.gap, self.tile.0 + self.gap);
+        let (column, dx) = (x / step_x, x % step_x);
+        let (row, dy) = (y / step_y, y % step_y);
         let c = row * self.columns + column;
         (column < self.columns && dx < self.tile.1 && dy < self.tile.0 && c < channels).then_some(c)
     }

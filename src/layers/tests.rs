@@ -194,7 +194,7 @@ fn grey_levels_are_linear_between_zero_and_the_layers_largest_value() {
 
 #[test]
 fn every_tile_pixel_finds_its_channel() {
-    for (channels, side) in [(1, 28), (16, 28), (32, 14), (64, 5), (100, 3)] {
+    for (channels, side) in [(1, 28), (16, 28), (32, 14), (64, 5), (100, 3), (64, 1)] {
         let grid = TileGrid::new(channels, side, side);
         let (width, height) = grid.size();
         assert!(width >= height, "{channels} maps: {width}x{height}");
@@ -207,9 +207,14 @@ fn every_tile_pixel_finds_its_channel() {
                 Some(c)
             );
         }
-        if grid.columns > 1 {
+        if grid.columns > 1 && side > 1 {
             assert_eq!(grid.channel_at(side, 0, channels), None, "the gap");
         }
+        assert_eq!(
+            grid.channel_at(width, 0, channels),
+            None,
+            "past the right edge"
+        );
     }
 }
 

@@ -5,8 +5,8 @@
 //
 // Serves dist/ under /digits/ on 127.0.0.1. Each scenario (a `node:test` test) opens its own
 // browser context and page and stops at its first failed check; the others still run:
-// digits, writing styles, numbers, "not a digit", Why?, personal examples, Undo and Clear, a
-// 360x640 phone window, a stale model file from an old cache, and (last: it stops the server)
+// digits, writing styles, numbers, "not a digit", Why?, the layers view and "How it was
+// trained", personal examples, Undo and Clear, a 360x640 phone window, a stale model file from an old cache, and (last: it stops the server)
 // reloading offline after one visit. The final check is that no scenario's page sent a
 // request outside 127.0.0.1 or logged an error. Screenshots go to target/e2e/.
 import { after, before, test } from "node:test";
@@ -256,6 +256,75 @@ test("Undo, Clear and Escape", async (t) => {
   assert.ok(await answerCleared(page), "Escape clears");
   const probs = await page.$$eval('[data-testid^="prob-"]', (els) => els.map((e) => Number(e.dataset.value)));
   assert.ok(probs.length === 10 && probs.every((v) => v === 0), `bars reset after clear (${probs})`);
+});
+
+// The layers view (every stage of the network for the digit on show) and "How it was
+// trained" (the model card, fetched only when opened), at desktop and phone size.
+test("Layers and How it was trained", async (t) => {
+  const card = await readFile(join(repo, "model", "README.md"), "utf8");
+  const figures = (card.match(/!\[[^\]]*\]\([^)]+\)/g) ?? []).length;
+  assert.ok(figures >= 4, `the card has its pictures (${figures})`);
+  for (const [label, options] of [
+    ["desktop", {}],
+    ["phone", { viewport: { width: 360, height: 640 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }],
+  ]) {
+    const { page } = await open(t, `layers-${label}`, options);
+    const fetched = [];
+    page.on("request", (req) => fetched.push(new URL(req.url()).pathname));
+    const toggle = page.locator('[data-testid="layers"]');
+    assert.equal(await toggle.getAttribute("aria-pressed"), "false", "the layers view is off by default");
+    await drawFixture(page, "digit-3");
+    await toggle.click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="layer"]').length === 11, null, { timeout: 5000 });
+    assert.equal(await toggle.getAttribute("aria-pressed"), "true");
+    const stages = await page.$$eval('[data-testid="layer"]', (els) => els.map((e) => ({ ...e.dataset })));
+    assert.deepEqual(
+      stages.map((s) => s.shape),
+      ["28x28x1", "28x28x16", "14x14x16", "14x14x32", "14x14x32", "7x7x32", "7x7x64", "5x5x64", "64", "10", "10"],
+    );
+    assert.ok(stages.every((s) => Number.isFinite(Number(s.ms)) && s.name), "every stage has a name and a time");
+    const total = await page.locator('[data-testid="layers-view"]').getAttribute("data-ms");
+    t.diagnostic(`${label}: ${stages.length} stages computed in ${total} ms`);
+    // A tile shown larger: by pointer, then by keyboard.
+    const tiles = page.locator('canvas[data-stage="1"]');
+    const box = await tiles.boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= (options.viewport?.width ?? 1280), `${label}: the tiles fit the window`);
+    if (label === "desktop") {
+      await page.mouse.move(box.x + 2, box.y + 2);
+      await page.waitForSelector('[data-testid="layer-lens"]', { timeout: 5000 });
+      assert.match(await page.locator('[data-testid="layer-lens"]').textContent(), /channel 1 of 16/);
+      await tiles.focus();
+      await page.keyboard.press("ArrowRight");
+      await page.waitForFunction(() => /channel 2 of 16/.test(document.querySelector('[data-testid="layer-lens"]')?.textContent ?? ""), null, { timeout: 5000 });
+    } else {
+      await tiles.tap({ position: { x: 2, y: 2 } });
+      await page.waitForSelector('[data-testid="layer-lens"]', { timeout: 5000 });
+    }
+    await page.locator('[data-testid="layers-view"]').screenshot({ path: join(shots, `${label === "phone" ? "phone-" : ""}layers.png`) });
+    const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${label}: nothing wider than the window (${overflow} px over)`);
+    // How it was trained: nothing of it loaded until opened; every picture of the card then.
+    assert.ok(!fetched.some((p) => p.endsWith("/card.html") || p.endsWith(".svg") && p.includes("/model/")), `${label}: the card was not fetched before opening (${fetched.filter((p) => p.includes("/model/"))})`);
+    const section = page.locator('[data-testid="training"]');
+    assert.equal(await section.getAttribute("data-state"), "closed");
+    await page.locator('[data-testid="training-toggle"]').focus();
+    await page.keyboard.press("Enter");
+    await page.waitForSelector('[data-testid="training"][data-state="open"]', { timeout: 5000 });
+    await page.waitForFunction(
+      (n) => {
+        const imgs = [...document.querySelectorAll('[data-testid="training"] img')];
+        return imgs.length === n && imgs.every((i) => i.complete && i.naturalWidth > 0);
+      },
+      figures,
+      { timeout: 5000 },
+    );
+    const tables = await section.locator("table").count();
+    assert.ok(tables >= 3, `${label}: the card's tables are there (${tables})`);
+    await section.scrollIntoViewIfNeeded();
+    await section.screenshot({ path: join(shots, `${label === "phone" ? "phone-" : ""}training.png`) });
+    const overflowAfter = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
+    assert.ok(overflowAfter <= 0, `${label}: the card fits the window (${overflowAfter} px over)`);
+  }
 });
 
 test("phone (360x640, touch)", async (t) => {
