@@ -300,7 +300,12 @@ test("Layers and How it was trained", async (t) => {
       await tiles.tap({ position: { x: 2, y: 2 } });
       await page.waitForSelector('[data-testid="layer-lens"]', { timeout: 5000 });
     }
-    await page.locator('[data-testid="layers-view"]').screenshot({ path: join(shots, `${label === "phone" ? "phone-" : ""}layers.png`) });
+    const view = await page.locator('[data-testid="layers-view"]').boundingBox();
+    await page.screenshot({
+      path: join(shots, `${label === "phone" ? "phone-" : ""}layers.png`),
+      fullPage: true,
+      clip: { x: view.x, y: view.y + (await page.evaluate(() => window.scrollY)), width: view.width, height: Math.min(view.height, 900) },
+    });
     const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `${label}: nothing wider than the window (${overflow} px over)`);
     // How it was trained: nothing of it loaded until opened; every picture of the card then.
@@ -320,8 +325,13 @@ test("Layers and How it was trained", async (t) => {
     );
     const tables = await section.locator("table").count();
     assert.ok(tables >= 3, `${label}: the card's tables are there (${tables})`);
-    await section.scrollIntoViewIfNeeded();
-    await section.screenshot({ path: join(shots, `${label === "phone" ? "phone-" : ""}training.png`) });
+    // The card's top (data, architecture, training, the first pictures) for the README.
+    const top = await section.boundingBox();
+    await page.screenshot({
+      path: join(shots, `${label === "phone" ? "phone-" : ""}training.png`),
+      fullPage: true,
+      clip: { x: top.x, y: top.y + (await page.evaluate(() => window.scrollY)), width: top.width, height: Math.min(top.height, 900) },
+    });
     const overflowAfter = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
     assert.ok(overflowAfter <= 0, `${label}: the card fits the window (${overflowAfter} px over)`);
   }
