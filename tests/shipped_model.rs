@@ -339,3 +339,36 @@ fn the_default_training_recipe_is_the_one_the_shipped_model_was_trained_with() {
         "the trainer's defaults no longer make the shipped model: retrain and ship it (docs/trainer.md), or restore the default"
     );
 }
+
+/// The layers view's stages are the values tract itself computes for those ONNX values: the
+/// classifier's hooked run against tract-onnx's own route asked for each stage's ONNX value,
+/// value for value (natively the plans differ in their convolutions' kernels; the browser test
+/// compares the page's plan bit for bit).
+#[test]
+fn every_stage_of_the_layers_view_is_tracts_own_value() {
+    use digitpad::layers::{stage_specs, INPUT_STAGE, PROBABILITIES_STAGE};
+    use prost::Message;
+    let (_, _, three) = STROKE_FIXTURES.iter().find(|f| f.0 == "digit-3").unwrap();
+    let image = strokes_to_digit(&strokes(three)).unwrap();
+    let classifier = Classifier::from_onnx(MODEL, 1).unwrap();
+    let layers = classifier.read_layers(&image, &|| 0.0).unwrap();
+    assert_eq!(layers.stages[0].name, INPUT_STAGE);
+    assert_eq!(layers.stages[0].values, image.pixels().to_vec());
+    assert_eq!(layers.stages.last().unwrap().name, PROBABILITIES_STAGE);
+    let proto = tract_onnx::pb::ModelProto::decode(MODEL).unwrap();
+    let specs = stage_specs(&proto);
+    assert_eq!(specs.len(), layers.stages.len() - 2);
+    for (spec, stage) in specs.iter().zip(&layers.stages[1..]) {
+        assert_eq!(spec.name, stage.name);
+        let (shape, theirs) = common::tract_own_value(&spec.output, &image);
+        assert_eq!(stage.shape, shape, "{}", spec.name);
+        assert_eq!(stage.values.len(), theirs.len(), "{}", spec.name);
+        for (i, (a, b)) in stage.values.iter().zip(&theirs).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                "{} value {i}: {a} here, {b} from tract's own route",
+                spec.name
+            );
+        }
+    }
+}

@@ -654,7 +654,6 @@ async fn the_layers_view_shows_tracts_own_activations() {
     use digitpad::app::{LayersView, LayersViewProps};
     use digitpad::layers::{grey, stage_specs, TileGrid};
     use prost::Message;
-    use tract_onnx::prelude::*;
     use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
     const STAGE: &str = "l3_conv";
@@ -673,21 +672,7 @@ async fn the_layers_view_shows_tracts_own_activations() {
         .into_iter()
         .find(|s| s.name == STAGE)
         .unwrap();
-    let pixels = tract_ndarray::Array4::from_shape_vec((1, 1, 28, 28), image.pixels().to_vec());
-    let reference = digitpad::classifier::onnx_runtime()
-        .model_for_read(&mut std::io::Cursor::new(common::MODEL))
-        .unwrap()
-        .with_input_fact(0, f32::fact([1, 1, 28, 28]).into())
-        .unwrap()
-        .with_output_names([spec.output.as_str()])
-        .unwrap()
-        .into_optimized()
-        .unwrap()
-        .into_runnable()
-        .unwrap()
-        .run(tvec!(Tensor::from(pixels.unwrap()).into_tvalue()))
-        .unwrap();
-    let theirs: Vec<f32> = reference[0].as_slice::<f32>().unwrap().to_vec();
+    let (_, theirs) = common::tract_own_value(&spec.output, &image);
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(
         bits(&shown.values),

@@ -94,6 +94,15 @@ fn stage_canvas(event: &Event) -> Option<(usize, HtmlCanvasElement)> {
     Some((index, canvas))
 }
 
+/// [`stage_canvas`], with the stage it shows.
+fn stage_under<'a>(
+    event: &Event,
+    layers: Option<&'a Layers>,
+) -> Option<(usize, HtmlCanvasElement, &'a Stage)> {
+    let (index, canvas) = stage_canvas(event)?;
+    Some((index, canvas, layers?.stages.get(index)?))
+}
+
 /// The channel under a pointer at `(x, y)` CSS pixels from the top left of `canvas`, which
 /// shows `stage`'s tiles.
 fn channel_at(canvas: &HtmlCanvasElement, x: i32, y: i32, stage: &Stage) -> Option<usize> {
@@ -184,10 +193,7 @@ pub fn layers_view(props: &LayersViewProps) -> Html {
     let on_pointer = {
         let (focus, layers) = (focus.clone(), props.layers.clone());
         Callback::from(move |e: PointerEvent| {
-            let Some((index, canvas)) = stage_canvas(&e) else {
-                return;
-            };
-            let Some(stage) = layers.as_ref().and_then(|l| l.stages.get(index)) else {
+            let Some((index, canvas, stage)) = stage_under(&e, layers.as_deref()) else {
                 return;
             };
             if let Some(c) = channel_at(&canvas, e.offset_x(), e.offset_y(), stage) {
@@ -200,10 +206,7 @@ pub fn layers_view(props: &LayersViewProps) -> Html {
     let on_key = {
         let (focus, layers) = (focus.clone(), props.layers.clone());
         Callback::from(move |e: KeyboardEvent| {
-            let Some((index, _)) = stage_canvas(&e) else {
-                return;
-            };
-            let Some(stage) = layers.as_ref().and_then(|l| l.stages.get(index)) else {
+            let Some((index, _, stage)) = stage_under(&e, layers.as_deref()) else {
                 return;
             };
             let (channels, h, w) = maps(stage);

@@ -58,51 +58,10 @@ fn the_shipped_networks_stages_are_its_layers() {
     assert_eq!(specs[8].output, "logits");
 }
 
-/// The stages must be the values tract itself computes for those ONNX values: tract-onnx's
-/// own route (inference model, analysis, its optimizer) asked for each stage's ONNX value as
-/// the graph's output, compared value for value with what the classifier's hooked run kept.
 #[test]
-fn every_stage_is_tracts_own_value_of_that_onnx_node() {
+fn the_shipped_networks_stages_have_its_shapes() {
     let classifier = Classifier::from_onnx(MODEL, 1).unwrap();
-    let image = three();
-    let layers = classifier.read_layers(&image, &ticking()).unwrap();
-    let names: Vec<&str> = layers.stages.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names.first(), Some(&INPUT_STAGE));
-    assert_eq!(names.last(), Some(&PROBABILITIES_STAGE));
-    assert_eq!(layers.stages[0].values, image.pixels().to_vec());
-    let input = || {
-        let pixels = image.pixels().to_vec();
-        let array = tract_ndarray::Array4::from_shape_vec((1, 1, 28, 28), pixels).unwrap();
-        tvec!(Tensor::from(array).into_tvalue())
-    };
-    for (spec, stage) in stage_specs(&shipped()).iter().zip(&layers.stages[1..]) {
-        assert_eq!(spec.name, stage.name);
-        let reference = crate::classifier::onnx_runtime()
-            .model_for_read(&mut std::io::Cursor::new(MODEL))
-            .unwrap()
-            .with_input_fact(0, f32::fact([1, 1, 28, 28]).into())
-            .unwrap()
-            .with_output_names([spec.output.as_str()])
-            .unwrap()
-            .into_optimized()
-            .unwrap()
-            .into_runnable()
-            .unwrap()
-            .run(input())
-            .unwrap();
-        let theirs = reference[0].to_array_view::<f32>().unwrap();
-        let expected_shape: Vec<usize> = theirs.shape()[1..].to_vec();
-        assert_eq!(stage.shape, expected_shape, "{}", spec.name);
-        let theirs: Vec<f32> = theirs.iter().copied().collect();
-        assert_eq!(stage.values.len(), theirs.len(), "{}", spec.name);
-        for (i, (a, b)) in stage.values.iter().zip(&theirs).enumerate() {
-            assert!(
-                (a - b).abs() <= 1e-5 * b.abs().max(1.0),
-                "{} value {i}: {a} here, {b} from tract's own route",
-                spec.name
-            );
-        }
-    }
+    let layers = classifier.read_layers(&three(), &ticking()).unwrap();
     let shapes: Vec<String> = layers.stages.iter().map(Stage::shape_label).collect();
     assert_eq!(
         shapes,

@@ -14,6 +14,31 @@ pub const MNIST_IMAGES: &[u8] = include_bytes!("../fixtures/mnist-test-images.id
 /// Their labels, gzipped IDX.
 pub const MNIST_LABELS: &[u8] = include_bytes!("../fixtures/mnist-test-labels.idx.gz");
 
+/// The value named `onnx_value` in the shipped model's graph for `image`, as tract itself
+/// computes it: tract-onnx's own route (inference model, analysis, its optimizer) with that
+/// value as the graph's output. The reference the layers view is checked against. Returns
+/// the value's shape without the batch dimension, and its values.
+pub fn tract_own_value(onnx_value: &str, image: &digitpad::DigitImage) -> (Vec<usize>, Vec<f32>) {
+    use tract_onnx::prelude::*;
+    let pixels = image.pixels().to_vec();
+    let input = tract_ndarray::Array4::from_shape_vec((1, 1, 28, 28), pixels).unwrap();
+    let outputs = digitpad::classifier::onnx_runtime()
+        .model_for_read(&mut std::io::Cursor::new(MODEL))
+        .unwrap()
+        .with_input_fact(0, f32::fact([1, 1, 28, 28]).into())
+        .unwrap()
+        .with_output_names([onnx_value])
+        .unwrap()
+        .into_optimized()
+        .unwrap()
+        .into_runnable()
+        .unwrap()
+        .run(tvec!(Tensor::from(input).into_tvalue()))
+        .unwrap();
+    let view = outputs[0].to_array_view::<f32>().unwrap();
+    (view.shape()[1..].to_vec(), view.iter().copied().collect())
+}
+
 /// The MNIST fixture.
 pub fn mnist_fixture() -> LabeledImages {
     LabeledImages::from_idx(

@@ -258,6 +258,17 @@ test("Undo, Clear and Escape", async (t) => {
   assert.ok(probs.length === 10 && probs.every((v) => v === 0), `bars reset after clear (${probs})`);
 });
 
+/** A screenshot of the element `selector` matches, its top 900 CSS pixels at most. */
+async function shotTop(page, selector, file) {
+  const box = await page.locator(selector).boundingBox();
+  const scrollY = await page.evaluate(() => window.scrollY);
+  await page.screenshot({
+    path: join(shots, file),
+    fullPage: true,
+    clip: { x: box.x, y: box.y + scrollY, width: box.width, height: Math.min(box.height, 900) },
+  });
+}
+
 // The layers view (every stage of the network for the digit on show) and "How it was
 // trained" (the model card, fetched only when opened), at desktop and phone size.
 test("Layers and How it was trained", async (t) => {
@@ -300,12 +311,7 @@ test("Layers and How it was trained", async (t) => {
       await tiles.tap({ position: { x: 2, y: 2 } });
       await page.waitForSelector('[data-testid="layer-lens"]', { timeout: 5000 });
     }
-    const view = await page.locator('[data-testid="layers-view"]').boundingBox();
-    await page.screenshot({
-      path: join(shots, `${label === "phone" ? "phone-" : ""}layers.png`),
-      fullPage: true,
-      clip: { x: view.x, y: view.y + (await page.evaluate(() => window.scrollY)), width: view.width, height: Math.min(view.height, 900) },
-    });
+    await shotTop(page, '[data-testid="layers-view"]', `${label === "phone" ? "phone-" : ""}layers.png`);
     const overflow = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `${label}: nothing wider than the window (${overflow} px over)`);
     // How it was trained: nothing of it loaded until opened; every picture of the card then.
@@ -325,13 +331,8 @@ test("Layers and How it was trained", async (t) => {
     );
     const tables = await section.locator("table").count();
     assert.ok(tables >= 3, `${label}: the card's tables are there (${tables})`);
-    // The card's top (data, architecture, training, the first pictures) for the README.
-    const top = await section.boundingBox();
-    await page.screenshot({
-      path: join(shots, `${label === "phone" ? "phone-" : ""}training.png`),
-      fullPage: true,
-      clip: { x: top.x, y: top.y + (await page.evaluate(() => window.scrollY)), width: top.width, height: Math.min(top.height, 900) },
-    });
+    // The card's top (data, architecture, training) for the README.
+    await shotTop(page, '[data-testid="training"]', `${label === "phone" ? "phone-" : ""}training.png`);
     const overflowAfter = await page.evaluate(() => document.scrollingElement.scrollWidth - window.innerWidth);
     assert.ok(overflowAfter <= 0, `${label}: the card fits the window (${overflowAfter} px over)`);
   }
