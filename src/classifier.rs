@@ -127,8 +127,9 @@ impl Classifier {
             .collect();
         let batch = batch.max(1);
         let prepare = |e: TractError| ClassifierError::Prepare(format!("{e:#}"));
-        let model = crate::onnx::typed::optimized_model(&proto, f32::fact([batch, 1, SIDE, SIDE]))
-            .map_err(prepare)?;
+        let mut model =
+            crate::onnx::typed::optimized_model(&proto, f32::fact([batch, 1, SIDE, SIDE]))
+                .map_err(prepare)?;
         let (features_output, feature_width) = features_output(&proto);
         let trust = Trust::from_metadata(
             |key| {
@@ -140,12 +141,11 @@ impl Classifier {
             },
             feature_width,
         )?;
+        let mut stages = crate::layers::StagePlan::bind(crate::layers::stage_specs(&proto), &model);
+        if let Some(stages) = stages.as_mut() {
+            stages.expose(&mut model).map_err(prepare)?;
+        }
         let plan = model.into_runnable().map_err(prepare)?;
-        let stages = crate::layers::StagePlan::bind(
-            crate::layers::stage_specs(&proto),
-            plan.model(),
-            plan.order_without_consts(),
-        );
         Ok(Self {
             state: std::sync::Mutex::new(RunState::new(plan.into()).map_err(prepare)?),
             batch,
@@ -200,10 +200,9 @@ impl Classifier {
         Ok(predictions)
     }
 
-    /// Reads one image as [`Classifier::classify`] does, with the same plan, keeping every
-    /// stage's output ([`crate::layers`]) and timing the nodes with `now` (milliseconds).
-    /// Slower than [`Classifier::classify`] by the copies of the stages' values, which the
-    /// page pays only while its layers view is open.
+    /// Reads one image as [`Classifier::classify`] does, with the same plan and run, and
+    /// keeps every stage's value ([`crate::layers`]: the plan outputs them); `now` is a clock
+    /// in milliseconds, for the time the whole set took.
     pub fn read_layers(
         &self,
         image: &DigitImage,
@@ -214,22 +213,10 @@ impl Classifier {
         let stages = self.stages.as_ref().ok_or_else(|| {
             ClassifierError::Output("this model's layers could not be found in its plan".into())
         })?;
-        let mut kept: Vec<Option<TValue>> = vec![None; stages.len()];
-        let mut ms = vec![0.0; stages.len()];
         let input = self.input_tensor(std::slice::from_ref(image))?;
         let outputs = self
             .lock_state()
-            .run_plan_with_eval(tvec!(input.into()), |session, op_state, node, inputs| {
-                let started = now();
-                let outputs = tract_onnx::tract_core::plan::eval(session, op_state, node, inputs)?;
-                if let Some(stage) = stages.owner(node.id) {
-                    ms[stage] += now() - started;
-                }
-                if let Some(stage) = stages.stage_of_output(node.id) {
-                    kept[stage] = outputs.first().cloned();
-                }
-                TractResult::Ok(outputs)
-            })
+            .run(tvec!(input.into()))
             .map_err(|e| ClassifierError::Run(format!("{e:#}")))?;
         let prediction = self
             .predictions(&outputs, 1)?
@@ -237,17 +224,14 @@ impl Classifier {
             .next()
             .ok_or_else(|| ClassifierError::Output("no prediction returned".into()))?;
         let network = stages
-            .stages(&kept, &ms)
+            .stages(&outputs)
             .map_err(|e| ClassifierError::Output(format!("{e:#}")))?;
-        let probabilities_start = now();
-        let probabilities = prediction.probabilities.to_vec();
         let mut all = Vec::with_capacity(network.len() + 2);
         all.push(Stage {
             name: INPUT_STAGE.into(),
             caption: "input: the drawing as the network sees it".into(),
             shape: vec![1, SIDE, SIDE],
             values: image.pixels().to_vec(),
-            ms: 0.0,
         });
         all.extend(network);
         all.push(Stage {
@@ -257,8 +241,7 @@ impl Classifier {
                 self.trust.temperature
             ),
             shape: vec![CLASSES],
-            ms: now() - probabilities_start,
-            values: probabilities,
+            values: prediction.probabilities.to_vec(),
         });
         Ok(crate::layers::Layers {
             stages: all,

@@ -7,9 +7,11 @@
 //! [`crate::onnx::conv::DirectConv`]) but keeps the ONNX node's name as the first part of
 //! each node's name. So the stages are found in the ONNX file ([`stage_specs`]), each plan
 //! node is given to the stage whose ONNX nodes it came from, and a stage's value is the output
-//! of its last node in the plan's order ([`StagePlan::bind`]). Reading the stages runs the
-//! very plan the answers come from, with a hook that keeps those outputs and times every node
-//! ([`crate::Classifier::read_layers`]); a normal reading does not go through the hook.
+//! of its last node ([`StagePlan::bind`]). Those values are made outputs of the very plan the
+//! answers come from ([`StagePlan::expose`]): tract computes them on every run anyway, and an
+//! output only keeps a value to the end of the run instead of freeing it as soon as the next
+//! node has read it. Reading the layers ([`crate::Classifier::read_layers`]) is a normal run
+//! that also copies those outputs; a normal reading copies nothing.
 
 use tract_onnx::pb::{ModelProto, NodeProto};
 use tract_onnx::prelude::*;
@@ -47,8 +49,6 @@ pub struct Stage {
     pub shape: Vec<usize>,
     /// The values in row-major order of `shape`.
     pub values: Vec<f32>,
-    /// Milliseconds the plan spent on this stage's nodes.
-    pub ms: f64,
 }
 
 impl Stage {
@@ -81,14 +81,14 @@ impl Stage {
     }
 }
 
-/// Every stage of one reading, and the reading itself.
+/// Every stage of one reading, and the reading itself (both from the same run).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layers {
     /// Input, the network's stages in order, then the probabilities.
     pub stages: Vec<Stage>,
     /// The answer the same run gave.
     pub prediction: Prediction,
-    /// Milliseconds to compute the whole set once (the run with its hook, and the copies).
+    /// Milliseconds to compute the whole set once (the run, and the copies of its values).
     pub ms: f64,
 }
 
@@ -188,48 +188,72 @@ fn attribute_ints(node: &NodeProto, name: &str) -> Vec<i64> {
         .unwrap_or_default()
 }
 
-/// The stages bound to an optimized plan's nodes.
+/// The stages bound to an optimized model's nodes, and where the plan outputs their values.
 #[derive(Clone, Debug)]
 pub struct StagePlan {
     specs: Vec<StageSpec>,
-    /// The plan node whose output is each stage's value.
+    /// The node whose output is each stage's value.
+    nodes: Vec<usize>,
+    /// The index among the plan's outputs of each stage's value (set by [`StagePlan::expose`]).
     outputs: Vec<usize>,
-    /// The stage each plan node belongs to (by node id), if any.
-    owner: Vec<Option<usize>>,
 }
 
 impl StagePlan {
-    /// Binds `specs` to `model`'s nodes (run in `order`, Consts left out): a node belongs to
-    /// the stage that has an ONNX node named as its name's first part (`l0_conv` owns
-    /// `l0_conv.pad` and `l0_conv.reshape_group`); a stage's value is the output of its last
-    /// node in `order`. `None` when a stage has no node there, or its value is not an
+    /// Binds `specs` to an optimized `model`'s nodes: a node belongs to the stage that has an
+    /// ONNX node named as its name's first part (`l0_conv` owns `l0_conv.pad` and
+    /// `l0_conv.reshape_group`); a stage's value is the output of its last node (Consts left
+    /// out) in evaluation order. `None` when a stage has no node there, or its value is not an
     /// `[N, C, H, W]` or `[N, F]` float tensor.
-    pub fn bind(specs: Vec<StageSpec>, model: &TypedModel, order: &[usize]) -> Option<Self> {
-        let mut owner = vec![None; model.nodes().len()];
-        let mut outputs = vec![None; specs.len()];
-        for &id in order {
-            let name = &model.node(id).name;
+    pub fn bind(specs: Vec<StageSpec>, model: &TypedModel) -> Option<Self> {
+        let mut nodes = vec![None; specs.len()];
+        for id in model.eval_order().ok()? {
+            let node = model.node(id);
+            if node.op_is::<tract_onnx::tract_core::ops::konst::Const>() {
+                continue;
+            }
+            let name = &node.name;
             let stage = specs.iter().position(|s| {
                 s.members.iter().any(|m| {
                     name == m || (name.starts_with(m.as_str()) && name[m.len()..].starts_with('.'))
                 })
             });
             if let Some(stage) = stage {
-                owner[id] = Some(stage);
-                outputs[stage] = Some(id);
+                nodes[stage] = Some(id);
             }
         }
-        let outputs = outputs.into_iter().collect::<Option<Vec<_>>>()?;
-        let shapes_fit = outputs.iter().all(|&id| {
+        let nodes = nodes.into_iter().collect::<Option<Vec<_>>>()?;
+        let shapes_fit = nodes.iter().all(|&id| {
             let fact = &model.node(id).outputs[0].fact;
             fact.datum_type == f32::datum_type()
                 && matches!(fact.shape.as_concrete().map(<[usize]>::len), Some(2 | 4))
         });
         shapes_fit.then_some(Self {
             specs,
-            outputs,
-            owner,
+            nodes,
+            outputs: Vec::new(),
         })
+    }
+
+    /// Makes every stage's value an output of `model` (after its own outputs, which keep their
+    /// places; a stage that already is one, like the logits, is not added twice).
+    pub fn expose(&mut self, model: &mut TypedModel) -> TractResult<()> {
+        let mut outlets = model.output_outlets()?.to_vec();
+        self.outputs = self
+            .nodes
+            .iter()
+            .map(|&id| {
+                let outlet = OutletId::new(id, 0);
+                outlets
+                    .iter()
+                    .position(|&o| o == outlet)
+                    .unwrap_or_else(|| {
+                        outlets.push(outlet);
+                        outlets.len() - 1
+                    })
+            })
+            .collect();
+        model.set_output_outlets(&outlets)?;
+        Ok(())
     }
 
     /// The stages, in order.
@@ -247,25 +271,13 @@ impl StagePlan {
         self.specs.is_empty()
     }
 
-    /// The stage whose value is node `id`'s output, if any.
-    pub fn stage_of_output(&self, id: usize) -> Option<usize> {
-        self.outputs.iter().position(|&o| o == id)
-    }
-
-    /// The stage node `id` belongs to, if any.
-    pub fn owner(&self, id: usize) -> Option<usize> {
-        self.owner.get(id).copied().flatten()
-    }
-
-    /// The stages from what a run kept: each stage's output value (of the whole batch) and
-    /// the time its nodes took; the first image of the batch is kept.
-    pub fn stages(&self, values: &[Option<TValue>], ms: &[f64]) -> TractResult<Vec<Stage>> {
+    /// The stages of the first image of a run of the exposed plan, from its `outputs`.
+    pub fn stages(&self, outputs: &[TValue]) -> TractResult<Vec<Stage>> {
         let mut stages = Vec::with_capacity(self.specs.len());
-        for (i, spec) in self.specs.iter().enumerate() {
-            let value = values
-                .get(i)
-                .and_then(Option::as_ref)
-                .with_context(|| format!("stage {} was not computed", spec.name))?;
+        for (spec, &index) in self.specs.iter().zip(&self.outputs) {
+            let value = outputs
+                .get(index)
+                .with_context(|| format!("stage {} is not among the outputs", spec.name))?;
             let view = value.to_array_view::<f32>()?;
             let (shape, per_image) = match *view.shape() {
                 [_, c, h, w] => (vec![c, h, w], c * h * w),
@@ -277,7 +289,6 @@ impl StagePlan {
                 caption: spec.caption.clone(),
                 shape,
                 values: view.iter().take(per_image).copied().collect(),
-                ms: ms.get(i).copied().unwrap_or_default(),
             });
         }
         Ok(stages)

@@ -4,6 +4,11 @@
 //! cell each; the logits and probabilities are ten numbers. Hovering, tapping or moving with
 //! the arrow keys over a stage's tiles shows one channel larger.
 //!
+//! DOM contract: each stage is a `[data-testid=layer]` with `data-name`, `data-shape`
+//! (`14x14x32`), `data-ms` (the time to compute the whole set of stages once, as on the view
+//! itself: the stages come from one run of the plan) and `data-max` (the scale of its grey
+//! levels).
+//!
 //! Canvas pixels are set with `putImageData`, sized by attribute and scaled by the stylesheet:
 //! the page's Content-Security-Policy forbids inline styles.
 
@@ -252,7 +257,7 @@ pub fn layers_view(props: &LayersViewProps) -> Html {
                     let in_focus = focus.filter(|&(s, _)| s == i).map(|(_, c)| c);
                     html! {
                         <figure class="layer" data-testid="layer" data-name={stage.name.clone()}
-                            data-shape={stage.shape_label()} data-ms={format!("{:.3}", stage.ms)}
+                            data-shape={stage.shape_label()} data-ms={format!("{total_ms:.3}")}
                             data-max={format!("{:.6}", stage.max())}>
                             <figcaption>{ format!("{}: {}", stage.caption, stage.shape_label()) }
                             </figcaption>
