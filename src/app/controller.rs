@@ -112,7 +112,7 @@ impl Controller {
     }
 
     /// Computes the network's stages for the digit on show ([`Classifier::read_layers`]: the
-    /// same plan, run with a hook that keeps each stage's output) and dispatches them. Called
+    /// same plan and run as an answer: the plan outputs every stage) and dispatches them. Called
     /// after each reading while the layers view is open, so it follows the drawing live;
     /// never while it is closed.
     pub(super) fn show_layers(&self) {
