@@ -689,6 +689,7 @@ async fn the_layers_view_shows_tracts_own_activations() {
             layers: Some(Rc::new(layers)),
             updates: 1,
             personal_answer: None,
+            error: None,
         },
     )
     .render();
@@ -794,4 +795,31 @@ async fn the_layers_view_follows_the_drawing() {
     })
     .await;
     assert_eq!(attr(&root, "layers", "aria-pressed"), "false");
+}
+
+/// When the stages cannot be computed the view says why, in itself: the page's status and
+/// answers are not touched.
+#[wasm_bindgen_test]
+async fn the_layers_view_names_what_went_wrong() {
+    use digitpad::app::{LayersView, LayersViewProps};
+    let root = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&root).unwrap();
+    let view = yew::Renderer::<LayersView>::with_root_and_props(
+        root.clone(),
+        LayersViewProps {
+            layers: None,
+            updates: 0,
+            personal_answer: None,
+            error: Some("The layers could not be shown: no such stage".into()),
+        },
+    )
+    .render();
+    wait_until("the view", || find(&root, "layers-view").is_some()).await;
+    assert!(text(&root, "layers-view").contains("no such stage"));
+    assert!(root
+        .query_selector("[data-testid=layer]")
+        .unwrap()
+        .is_none());
+    view.destroy();
+    root.remove();
 }

@@ -122,12 +122,12 @@ impl Controller {
         let Some(image) = self.focused_pieces().and_then(|p| self.image_of(&p)) else {
             return;
         };
-        match classifier.read_layers(&image, &now_ms) {
-            Ok(layers) => self.dispatch.dispatch(Action::Layers(Rc::new(layers))),
-            Err(e) => self.dispatch.dispatch(Action::ModelFailed(format!(
-                "Reading the layers failed: {e}"
-            ))),
-        }
+        let layers = classifier.read_layers(&image, &now_ms);
+        self.dispatch.dispatch(Action::Layers(
+            layers
+                .map(Rc::new)
+                .map_err(|e| format!("The layers could not be shown: {e}")),
+        ));
     }
 
     /// Reads the drawing ([`Controller::read`]) and, when the person asked to see why,

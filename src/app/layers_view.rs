@@ -30,6 +30,9 @@ pub struct LayersViewProps {
     pub updates: u64,
     /// The digit the person's examples made the answer, when they changed the network's.
     pub personal_answer: Option<usize>,
+    /// Why the stages could not be computed, if they could not (the answers go on).
+    #[prop_or_default]
+    pub error: Option<String>,
 }
 
 /// The stage's maps as (channels, height, width); a vector's values are 1x1 maps.
@@ -237,7 +240,9 @@ pub fn layers_view(props: &LayersViewProps) -> Html {
         <section id="layers-view" class="layers-view" data-testid="layers-view"
             data-ms={format!("{total_ms:.3}")} data-updates={props.updates.to_string()} ref={root}>
             <p class="layers-intro">
-                if stages.is_empty() {
+                if let Some(reason) = &props.error {
+                    <span class="error">{ reason }</span>
+                } else if stages.is_empty() {
                     { "Write a digit to watch each layer of the network read it." }
                 } else {
                     { format!("The network reading the digit on show, stage by stage ({} stages \

@@ -524,6 +524,7 @@ pub fn app(props: &AppProps) -> Html {
             </section>
             if state.layers_open {
                 <LayersView layers={state.current_layers().cloned()} updates={state.layer_updates}
+                    error={state.layers_error.clone()}
                     personal_answer={shown.filter(|s| s.answer.source == Source::Personal)
                         .map(|s| s.answer.digit())} />
             }

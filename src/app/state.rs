@@ -114,6 +114,8 @@ pub struct AppState {
     pub layers: Option<Rc<Layers>>,
     /// How many sets of stages have been computed (the view's update count).
     pub layer_updates: u64,
+    /// Why the stages could not be computed (shown in the view; the answers go on).
+    pub layers_error: Option<String>,
 }
 
 /// An explanation and the drawing it explains.
@@ -173,6 +175,7 @@ impl Default for AppState {
             layers_open: false,
             layers: None,
             layer_updates: 0,
+            layers_error: None,
         }
     }
 }
@@ -197,8 +200,8 @@ pub enum Action {
     Explained(Box<Explained>),
     /// The layers toggle was pressed.
     ToggleLayers,
-    /// The stages of the digit on show were computed.
-    Layers(Rc<Layers>),
+    /// The stages of the digit on show were computed, or could not be (why).
+    Layers(Result<Rc<Layers>, String>),
     /// The person's examples changed: those kept now (a "forget" that can be undone
     /// follows with [`Action::Forgot`]).
     PersonalChanged(Rc<Vec<Example>>),
@@ -231,10 +234,12 @@ impl Reducible for AppState {
             Action::ToggleExplain => next.explain = !next.explain,
             Action::Explained(explained) => next.saliency = Some(*explained),
             Action::ToggleLayers => next.layers_open = !next.layers_open,
-            Action::Layers(layers) => {
+            Action::Layers(Ok(layers)) => {
                 next.layers = Some(layers);
                 next.layer_updates += 1;
+                next.layers_error = None;
             }
+            Action::Layers(Err(reason)) => next.layers_error = Some(reason),
             Action::PersonalChanged(kept) => {
                 next.kept = kept;
                 next.undo = None;
