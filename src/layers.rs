@@ -65,12 +65,19 @@ impl Stage {
         }
     }
 
-    /// How many maps the stage has (1 for a vector).
-    pub fn channels(&self) -> usize {
+    /// The stage's maps as (channels, height, width); a vector's values are 1x1 maps.
+    pub fn maps(&self) -> (usize, usize, usize) {
         match self.shape.as_slice() {
-            [c, _, _] => *c,
-            _ => 1,
+            [c, h, w] => (*c, *h, *w),
+            [f] => (*f, 1, 1),
+            _ => (self.values.len(), 1, 1),
         }
+    }
+
+    /// How the page lays the stage's maps out as tiles.
+    pub fn grid(&self) -> TileGrid {
+        let (c, h, w) = self.maps();
+        TileGrid::new(c, h, w)
     }
 
     /// The largest value (0 when every value is at most 0): the layer's scale on the page.
@@ -256,11 +263,6 @@ impl StagePlan {
         Ok(())
     }
 
-    /// The stages, in order.
-    pub fn specs(&self) -> &[StageSpec] {
-        &self.specs
-    }
-
     /// How many stages the network has (the input and the probabilities not counted).
     pub fn len(&self) -> usize {
         self.specs.len()
@@ -371,12 +373,8 @@ impl TileGrid {
 /// A stage's maps as RGBA pixels on its [`TileGrid`] (a vector's values as 1x1 maps): each
 /// value's [`grey`] level on the layer's scale, gaps transparent. The page puts these pixels on the layer's canvas.
 pub fn tile_pixels(stage: &Stage) -> (TileGrid, Vec<u8>) {
-    let (c, h, w) = match stage.shape.as_slice() {
-        [c, h, w] => (*c, *h, *w),
-        [f] => (*f, 1, 1),
-        _ => (stage.values.len(), 1, 1),
-    };
-    let grid = TileGrid::new(c, h, w);
+    let (c, h, w) = stage.maps();
+    let grid = stage.grid();
     let (width, height) = grid.size();
     let mut rgba = vec![0u8; width * height * 4];
     let max = stage.max();

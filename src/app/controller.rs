@@ -50,7 +50,6 @@ impl Controller {
     }
 
     /// The model's input for the strokes `pieces` of the drawing (as the reading made it).
-    #[inline(never)]
     fn image_of(&self, pieces: &[usize]) -> Option<crate::digit::DigitImage> {
         strokes_to_placed_digit(&select(&self.drawing.borrow().strokes, pieces)).map(|(i, _)| i)
     }

@@ -19,7 +19,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use yew::prelude::*;
 
 use crate::digit::CLASSES;
-use crate::layers::{tile_pixels, Layers, Stage, TileGrid};
+use crate::layers::{tile_pixels, Layers, Stage};
 
 /// Properties of [`LayersView`].
 #[derive(Properties, PartialEq, Clone)]
@@ -33,15 +33,6 @@ pub struct LayersViewProps {
     /// Why the stages could not be computed, if they could not (the answers go on).
     #[prop_or_default]
     pub error: Option<String>,
-}
-
-/// The stage's maps as (channels, height, width); a vector's values are 1x1 maps.
-fn maps(stage: &Stage) -> (usize, usize, usize) {
-    match stage.shape.as_slice() {
-        [c, h, w] => (*c, *h, *w),
-        [f] => (*f, 1, 1),
-        _ => (stage.values.len(), 1, 1),
-    }
 }
 
 /// Whether the stage is shown as ten numbers rather than tiles.
@@ -84,7 +75,7 @@ fn paint_stages(root: &web_sys::Element, layers: &Layers) {
 
 /// Paints channel `channel` of `stage` alone onto the lens canvas, on the stage's scale.
 fn paint_lens(canvas: &HtmlCanvasElement, stage: &Stage, channel: usize) -> Option<()> {
-    let (_, h, w) = maps(stage);
+    let (_, h, w) = stage.maps();
     let max = stage.max();
     let values = stage.values.get(channel * h * w..(channel + 1) * h * w)?;
     let mut rgba = Vec::with_capacity(h * w * 4);
@@ -120,8 +111,9 @@ fn channel_at(canvas: &HtmlCanvasElement, x: i32, y: i32, stage: &Stage) -> Opti
     }
     let x = f64::from(x) * f64::from(canvas.width()) / f64::from(client_w);
     let y = f64::from(y) * f64::from(canvas.height()) / f64::from(client_h);
-    let (c, h, w) = maps(stage);
-    TileGrid::new(c, h, w).channel_at(x as usize, y as usize, c)
+    stage
+        .grid()
+        .channel_at(x as usize, y as usize, stage.maps().0)
 }
 
 /// The channel the arrow key `key` moves to from `current` on a grid of `columns` columns
@@ -141,7 +133,7 @@ fn moved(key: &str, current: usize, columns: usize, channels: usize) -> Option<u
 
 /// What the lens says of channel `c` of `stage`.
 fn lens_text(stage: &Stage, c: usize) -> String {
-    let (channels, h, w) = maps(stage);
+    let (channels, h, w) = stage.maps();
     let values = stage
         .values
         .get(c * h * w..(c + 1) * h * w)
@@ -217,8 +209,7 @@ pub fn layers_view(props: &LayersViewProps) -> Html {
             let Some((index, _, stage)) = stage_under(&e, layers.as_deref()) else {
                 return;
             };
-            let (channels, h, w) = maps(stage);
-            let columns = TileGrid::new(channels, h, w).columns;
+            let (channels, columns) = (stage.maps().0, stage.grid().columns);
             let current = focus.filter(|&(s, _)| s == index).map_or(0, |(_, c)| c);
             if let Some(next) = moved(&e.key(), current, columns, channels) {
                 e.prevent_default();
@@ -258,7 +249,7 @@ pub fn layers_view(props: &LayersViewProps) -> Html {
             <div class="layers-grid" onpointermove={on_pointer.clone()} onpointerdown={on_pointer}
                 onkeydown={on_key} onfocusin={on_focus}>
                 { for stages.iter().enumerate().map(|(i, stage)| {
-                    let (channels, h, w) = maps(stage);
+                    let (channels, h, w) = stage.maps();
                     let in_focus = focus.filter(|&(s, _)| s == i).map(|(_, c)| c);
                     html! {
                         <figure class="layer" data-testid="layer" data-name={stage.name.clone()}

@@ -91,7 +91,7 @@ pub(super) fn calibrate(args: CalibrateArgs) -> Result<()> {
         &serde_json::to_vec_pretty(&eval)?,
     )?;
     run::write_trust_files(out, &report)?;
-    let card_path = out.join("README.md");
+    let card_path = out.join(crate::train::card_page::CARD_FILE);
     if let Ok(card) = std::fs::read_to_string(&card_path) {
         let card = crate::train::card::refresh_card(&card, &eval, &report);
         crate::train::card_page::write_card(out, &card)?;
