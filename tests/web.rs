@@ -66,14 +66,7 @@ fn direct_convolutions_give_the_bits_of_tracts_own_plan() {
     };
     let (direct, tract) = (plan(Convolutions::Direct), plan(Convolutions::Tract));
     let set = common::mnist_fixture();
-    let bits = |values: &TValue| -> Vec<u32> {
-        values
-            .as_slice::<f32>()
-            .unwrap()
-            .iter()
-            .map(|v| v.to_bits())
-            .collect()
-    };
+    let bits = |values: &TValue| f32_bits(values.as_slice::<f32>().unwrap());
     for i in 0..set.len() {
         let input = || {
             let pixels = set.digit(i).pixels().to_vec();
@@ -87,6 +80,11 @@ fn direct_convolutions_give_the_bits_of_tracts_own_plan() {
             assert_eq!(bits(a), bits(b), "image {i}");
         }
     }
+}
+
+/// The bits of f32 values, to compare two computations exactly (signed zeros included).
+fn f32_bits(values: &[f32]) -> Vec<u32> {
+    values.iter().map(|v| v.to_bits()).collect()
 }
 
 fn document() -> web_sys::Document {

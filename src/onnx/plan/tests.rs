@@ -107,6 +107,16 @@ fn zero_pad_2d_matches_tracts_pad() {
     assert!(as_zero_pad_2d(&edge, &fact).is_none(), "only zero padding");
 }
 
+/// The bits of an f32 value's numbers, to compare two operators' outputs exactly (signed
+/// zeros included).
+fn bits(t: &TValue) -> Vec<u32> {
+    t.as_slice::<f32>()
+        .unwrap()
+        .iter()
+        .map(|v| v.to_bits())
+        .collect()
+}
+
 #[test]
 fn spatial_sum_matches_tracts_reduce_bit_for_bit() {
     let reduce = Reduce::new(tvec![2, 3], Reducer::Sum);
@@ -118,13 +128,6 @@ fn spatial_sum_matches_tracts_reduce_bit_for_bit() {
         let expected = reduce.eval(tvec!(input.clone().into_tvalue())).unwrap();
         let got = SpatialSum.eval(tvec!(input.into_tvalue())).unwrap();
         assert_eq!(expected[0].shape(), got[0].shape());
-        let bits = |t: &TValue| -> Vec<u32> {
-            t.as_slice::<f32>()
-                .unwrap()
-                .iter()
-                .map(|v| v.to_bits())
-                .collect()
-        };
         assert_eq!(bits(&expected[0]), bits(&got[0]), "{h}x{w}");
     }
 }
@@ -153,12 +156,5 @@ fn max_pool_2x2_matches_tracts_on_odd_sizes_and_signed_zeros() {
     let expected = tract_op.eval(tvec!(input.clone().into_tvalue())).unwrap();
     let got = MaxPool2x2.eval(tvec!(input.into_tvalue())).unwrap();
     assert_eq!(expected[0].shape(), got[0].shape());
-    let bits = |t: &TValue| -> Vec<u32> {
-        t.as_slice::<f32>()
-            .unwrap()
-            .iter()
-            .map(|v| v.to_bits())
-            .collect()
-    };
     assert_eq!(bits(&expected[0]), bits(&got[0]));
 }
