@@ -272,7 +272,7 @@ pub fn layers_view(props: &LayersViewProps) -> Html {
                             if let Some(c) = in_focus {
                                 <p class="lens" data-testid="layer-lens" aria-live="polite">
                                     if h * w > 1 {
-                                        <canvas ref={lens.clone()} class="lens-canvas" />
+                                        <canvas ref={lens.clone()} class="preview lens-canvas" />
                                     }
                                     { lens_text(stage, c) }
                                 </p>
