@@ -138,6 +138,7 @@ fn tiny_run_with(
         test: LabeledImages::default(),
         test_set: String::new(),
         first_pen_image: usize::MAX,
+        pen_redraw: None,
         pen_validation: LabeledImages::default(),
     };
     // The loss of the untrained network: same seed, same initialization.
@@ -240,6 +241,7 @@ fn a_run_stopped_after_one_epoch_and_resumed_equals_an_uninterrupted_run() {
         test: set.select(&(200..300).collect::<Vec<_>>()),
         test_set: String::new(),
         first_pen_image: usize::MAX,
+        pen_redraw: None,
         pen_validation: LabeledImages::default(),
     };
     let two_epochs = TrainConfig {
@@ -318,6 +320,7 @@ fn an_interrupted_run_stops_and_keeps_no_partial_epoch() {
         test: LabeledImages::default(),
         test_set: String::new(),
         first_pen_image: usize::MAX,
+        pen_redraw: None,
         pen_validation: LabeledImages::default(),
     };
     let config = TrainConfig {

@@ -16,6 +16,18 @@ pub(super) struct TrainArgs {
     /// the digit recipe's, 3].
     #[arg(long, value_name = "N")]
     pen_copies: Option<usize>,
+    /// Draw the varied renderings of the pen digits anew every epoch (true) or once before
+    /// training (false) [default: the digit recipe's].
+    #[arg(long, value_name = "BOOL")]
+    pen_redraw: Option<bool>,
+    /// Largest shift of each pen stroke on its own in a varied rendering, as a share of the
+    /// drawing's longer side [default: the digit recipe's].
+    #[arg(long, value_name = "SHARE")]
+    stroke_shift: Option<f32>,
+    /// Elastic distortion strength (pixels) added to the pen drawings' distortions [default:
+    /// the digit recipe's].
+    #[arg(long, value_name = "PX")]
+    pen_elastic: Option<f32>,
     /// Weight of a pen letter's uniform target (0: letters are not used) [default: the
     /// digit recipe's, 0.5].
     #[arg(long, value_name = "W")]
@@ -166,6 +178,9 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
             [
                 ("--pen-data", args.pen.pen_data.is_some()),
                 ("--pen-copies", args.pen_copies.is_some()),
+                ("--pen-redraw", args.pen_redraw.is_some()),
+                ("--stroke-shift", args.stroke_shift.is_some()),
+                ("--pen-elastic", args.pen_elastic.is_some()),
                 ("--letter-weight", args.letter_weight.is_some()),
             ]
             .into_iter()
@@ -205,7 +220,15 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
         pen: recipe.pen.filter(|_| !args.no_pen_data).map(|p| PenRecipe {
             digit_copies: args.pen_copies.unwrap_or(p.digit_copies).max(1),
             letter_weight: args.letter_weight.unwrap_or(p.letter_weight).max(0.0),
-            ..p
+            redraw_each_epoch: args.pen_redraw.unwrap_or(p.redraw_each_epoch),
+            elastic_alpha: args.pen_elastic.unwrap_or(p.elastic_alpha).max(0.0),
+            jitter: pen_data::StrokeJitter {
+                max_stroke_shift: args
+                    .stroke_shift
+                    .unwrap_or(p.jitter.max_stroke_shift)
+                    .max(0.0),
+                ..p.jitter
+            },
         }),
     };
     let run_name = format!("{}-{}", config.architecture.name(), config.dataset.name());

@@ -169,25 +169,24 @@ fn elastic_field(alpha: f32, rng: &mut impl Rng) -> (Vec<f32>, Vec<f32>) {
     (dx, dy)
 }
 
+/// The mean of each value's neighbours within `radius` (a square; cut off at the edges,
+/// averaging only what is inside). Done as two passes, rows then columns: a clipped square's
+/// mean is the mean of its rows' clipped means.
 fn box_blur(field: &[f32], radius: isize) -> Vec<f32> {
     let side = SIDE as isize;
-    let mut out = vec![0.0; PIXELS];
-    for y in 0..side {
-        for x in 0..side {
-            let (mut sum, mut n) = (0.0, 0.0);
-            for dy in -radius..=radius {
-                for dx in -radius..=radius {
-                    let (xx, yy) = (x + dx, y + dy);
-                    if (0..side).contains(&xx) && (0..side).contains(&yy) {
-                        sum += field[(yy * side + xx) as usize];
-                        n += 1.0;
-                    }
-                }
+    let pass = |input: &[f32], at: &dyn Fn(isize, isize) -> usize| {
+        let mut out = vec![0.0; PIXELS];
+        for line in 0..side {
+            for i in 0..side {
+                let (lo, hi) = ((i - radius).max(0), (i + radius).min(side - 1));
+                let sum: f32 = (lo..=hi).map(|j| input[at(line, j)]).sum();
+                out[at(line, i)] = sum / (hi - lo + 1) as f32;
             }
-            out[(y * side + x) as usize] = sum / n;
         }
-    }
-    out
+        out
+    };
+    let rows = pass(field, &|y, x| (y * side + x) as usize);
+    pass(&rows, &|x, y| (y * side + x) as usize)
 }
 
 #[cfg(test)]
@@ -264,6 +263,31 @@ mod tests {
                 "{cleared} pixels erased, expected 2-20% of 784 (rounded)"
             );
             assert!(erased.iter().all(|&v| v == 0.0 || v == 1.0));
+        }
+    }
+
+    #[test]
+    fn the_blur_is_the_mean_of_each_clipped_square() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let field: Vec<f32> = (0..PIXELS).map(|_| rng.random_range(-1.0..=1.0)).collect();
+        let blurred = box_blur(&field, 2);
+        let side = SIDE as isize;
+        for y in 0..side {
+            for x in 0..side {
+                let (mut sum, mut n) = (0.0, 0.0);
+                for yy in (y - 2).max(0)..=(y + 2).min(side - 1) {
+                    for xx in (x - 2).max(0)..=(x + 2).min(side - 1) {
+                        sum += field[(yy * side + xx) as usize];
+                        n += 1.0;
+                    }
+                }
+                let got = blurred[(y * side + x) as usize];
+                assert!(
+                    (got - sum / n).abs() < 1e-5,
+                    "({x}, {y}): {got} vs {}",
+                    sum / n
+                );
+            }
         }
     }
 }

@@ -381,7 +381,7 @@ pub fn model_card(
             "- Real pen writing (UNIPEN, CC BY 4.0, \"UNIPEN, International Unipen Foundation\"; \
              `src/train/pen_data.rs`): the digits of the training writers, {} renderings each \
              (as written, then rotated up to ±{}°, sheared up to ±{}, widened or narrowed up to \
-             ±{:.0}%) through the page's own stroke recipe; their letters as drawings that are no \
+             ±{:.0}%{}{}) through the page's own stroke recipe; their letters as drawings that are no \
              digit, with a uniform target of weight {} (outlier exposure). Writer-disjoint: \
              contributors {} are validation only; one writer in {} of the others is kept for \
              fitting the reading rules.",
@@ -389,6 +389,19 @@ pub fn model_card(
             pen.jitter.max_rotation_deg,
             pen.jitter.max_shear,
             100.0 * pen.jitter.max_aspect,
+            if pen.jitter.max_stroke_shift > 0.0 {
+                format!(
+                    ", each stroke moved by itself up to {:.0}% of the drawing's size",
+                    100.0 * pen.jitter.max_stroke_shift
+                )
+            } else {
+                String::new()
+            },
+            if pen.redraw_each_epoch {
+                ", the varied ones drawn anew every epoch"
+            } else {
+                ""
+            },
             pen.letter_weight,
             super::pen_data::VALIDATION_CONTRIBUTORS.join(", "),
             super::pen_data::TUNING_ONE_IN

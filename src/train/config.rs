@@ -138,10 +138,21 @@ pub struct TrainConfig {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PenRecipe {
     /// Renderings of each training digit (the first as written, the others varied by
-    /// `jitter`), made once before training; each is distorted again like the images.
+    /// `jitter`); each is distorted again like the images.
     pub digit_copies: usize,
+    /// Whether the varied renderings are drawn anew every epoch (else once, before training):
+    /// a drawing then stands for `(digit_copies - 1) * epochs` variations instead of
+    /// `digit_copies - 1`, at the same cost per epoch. Off in recipes saved before it existed.
+    #[serde(default)]
+    pub redraw_each_epoch: bool,
     /// How each training digit is varied for its extra renderings.
     pub jitter: StrokeJitter,
+    /// Strength of the smooth elastic displacement (pixels; 0 = none) added to the pen
+    /// drawings' distortions, digits and letters, on top of the images' augmentation: a
+    /// drawing bends a little differently every time it is shown. 0 in recipes saved before
+    /// it existed.
+    #[serde(default)]
+    pub elastic_alpha: f32,
     /// Weight of a letter's uniform target against a digit's one-hot target (0: letters are
     /// not used).
     pub letter_weight: f32,
@@ -151,7 +162,9 @@ impl PenRecipe {
     /// The shipped recipe's.
     pub const SHIPPED: PenRecipe = PenRecipe {
         digit_copies: 3,
+        redraw_each_epoch: false,
         jitter: StrokeJitter::SHIPPED,
+        elastic_alpha: 0.0,
         letter_weight: 0.5,
     };
 }

@@ -307,6 +307,12 @@ pub struct StrokeJitter {
     pub max_shear: f32,
     /// Largest relative change of width against height either way.
     pub max_aspect: f32,
+    /// Largest shift of each stroke on its own, either way along each axis, as a share of the
+    /// drawing's longer side: the parts of a many-stroke digit (a 4's two strokes, a 5's bar, a
+    /// 7's cross) meet a little differently each time a person writes it. 0 in recipes saved
+    /// before it existed.
+    #[serde(default)]
+    pub max_stroke_shift: f32,
 }
 
 impl StrokeJitter {
@@ -315,6 +321,7 @@ impl StrokeJitter {
         max_rotation_deg: 10.0,
         max_shear: 0.25,
         max_aspect: 0.2,
+        max_stroke_shift: 0.0,
     };
 
     /// `strokes` (in pad units) under one random map of this jitter.
@@ -333,12 +340,23 @@ impl StrokeJitter {
             return Vec::new();
         };
         let c = b.centre();
+        let reach = self.max_stroke_shift * b.width().max(b.height());
         strokes
             .iter()
             .map(|s| {
+                // One draw per stroke only when the setting is on: the random stream of a
+                // jitter without it stays as it was.
+                let (sx, sy) = if reach > 0.0 {
+                    (
+                        rng.random_range(-reach..=reach),
+                        rng.random_range(-reach..=reach),
+                    )
+                } else {
+                    (0.0, 0.0)
+                };
                 s.iter()
                     .map(|p| {
-                        let (x, y) = ((p.x - c.x) * aspect, p.y - c.y);
+                        let (x, y) = ((p.x + sx - c.x) * aspect, p.y + sy - c.y);
                         let x = x + shear * y;
                         Point::new(c.x + cos * x - sin * y, c.y + sin * x + cos * y)
                     })
@@ -373,6 +391,46 @@ pub fn render_copies(
             }
         })
         .collect()
+}
+
+/// Training images that are varied renderings of pen drawings, drawn anew at the start of
+/// every epoch ([`super::config::PenRecipe::redraw_each_epoch`]).
+#[derive(Clone, Debug)]
+pub struct PenRedraw {
+    /// The drawings, in pad units.
+    pub drawings: Vec<Vec<Stroke>>,
+    /// For each varied rendering: its index among the training images and its drawing's
+    /// index in `drawings`.
+    pub slots: Vec<(usize, usize)>,
+    /// How each rendering is varied.
+    pub jitter: StrokeJitter,
+}
+
+impl PenRedraw {
+    /// Replaces every slot's image in `images` with a new varied rendering of its drawing.
+    /// Each slot has its own random stream from `seed`, so the result does not depend on how
+    /// many threads render.
+    pub fn redraw(&self, images: &mut [[f32; crate::digit::PIXELS]], seed: u64) {
+        use rand::SeedableRng;
+        use rayon::prelude::*;
+        let rendered: Vec<Option<DigitImage>> = self
+            .slots
+            .par_iter()
+            .enumerate()
+            .map(|(k, &(_, drawing))| {
+                let mut rng = rand::rngs::StdRng::seed_from_u64(
+                    seed ^ (k as u64 + 1).wrapping_mul(0xD6E8_FEB8_6659_FD93),
+                );
+                strokes_to_digit(&self.jitter.apply(&self.drawings[drawing], &mut rng))
+            })
+            .collect();
+        for (&(slot, _), image) in self.slots.iter().zip(rendered) {
+            // A variation that renders to nothing keeps the slot's previous image.
+            if let (Some(image), Some(target)) = (image, images.get_mut(slot)) {
+                *target = *image.pixels();
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -460,5 +518,69 @@ mod tests {
             let d = varied.mean_abs_diff(&copies[0]);
             assert!(d > 1e-3 && d < 0.2, "{d}");
         }
+    }
+
+    #[test]
+    fn a_stroke_shift_moves_each_stroke_by_itself() {
+        let cross = vec![
+            vec![Point::new(0.3, 0.5), Point::new(0.7, 0.5)],
+            vec![Point::new(0.5, 0.3), Point::new(0.5, 0.7)],
+        ];
+        let jitter = StrokeJitter {
+            max_rotation_deg: 0.0,
+            max_shear: 0.0,
+            max_aspect: 0.0,
+            max_stroke_shift: 0.1,
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        let moved = jitter.apply(&cross, &mut rng);
+        let offset = |k: usize| {
+            let (a, b) = (cross[k][0], moved[k][0]);
+            (b.x - a.x, b.y - a.y)
+        };
+        // Each stroke keeps its shape and moves by at most 10% of the 0.4-wide drawing...
+        for k in 0..2 {
+            let (dx, dy) = offset(k);
+            assert!(
+                dx.abs() <= 0.04 + 1e-6 && dy.abs() <= 0.04 + 1e-6,
+                "{dx} {dy}"
+            );
+            let (ex, ey) = (moved[k][1].x - cross[k][1].x, moved[k][1].y - cross[k][1].y);
+            assert!((ex - dx).abs() < 1e-6 && (ey - dy).abs() < 1e-6);
+        }
+        // ...and not by the same amount as the other stroke.
+        let (a, b) = (offset(0), offset(1));
+        assert!((a.0 - b.0).abs() + (a.1 - b.1).abs() > 1e-3, "{a:?} {b:?}");
+        // Without it, the strokes are left where they were.
+        let still = StrokeJitter {
+            max_stroke_shift: 0.0,
+            ..jitter
+        };
+        assert_eq!(still.apply(&cross, &mut rng), cross);
+    }
+
+    #[test]
+    fn redrawing_replaces_only_the_varied_slots_and_repeats_for_a_seed() {
+        let seven = parse_jsonl(TWO_LINES, "t").unwrap().remove(0);
+        let redraw = PenRedraw {
+            drawings: vec![to_pad(&seven.strokes, PAD_EXTENT)],
+            slots: vec![(1, 0), (2, 0)],
+            jitter: StrokeJitter::SHIPPED,
+        };
+        let blank = [[0.0f32; crate::digit::PIXELS]; 4];
+        let mut first = blank;
+        redraw.redraw(&mut first, 7);
+        assert_eq!(first[0], blank[0]);
+        assert_eq!(first[3], blank[3]);
+        assert!(first[1].iter().sum::<f32>() > 10.0 && first[2].iter().sum::<f32>() > 10.0);
+        // The two slots get different variations; the same seed gives the same images, another
+        // seed others.
+        assert_ne!(first[1], first[2]);
+        let mut again = blank;
+        redraw.redraw(&mut again, 7);
+        assert_eq!(again, first);
+        let mut other = blank;
+        redraw.redraw(&mut other, 8);
+        assert_ne!(other[1], first[1]);
     }
 }

@@ -16,7 +16,9 @@ use super::config::{History, TrainConfig};
 use super::data::{self, Dataset, Split};
 use super::evaluation::evaluate_onnx;
 use super::model::Network;
-use super::pen_data::{self, render_copies, PenData, PenLabel, PenSample, Role};
+use super::pen_data::{
+    self, render_copies, to_pad, PenData, PenLabel, PenRedraw, PenSample, Role, PAD_EXTENT,
+};
 use super::pen_eval::{evaluate_pen, PenReport};
 use super::plots;
 use super::to_onnx::export_checked;
@@ -146,12 +148,34 @@ fn sample_label(sample: &PenSample) -> u8 {
 }
 
 /// Appends the training writers' pen digits (`recipe.digit_copies` renderings each) and, when
-/// letters are weighted, their letters, to `train`.
-fn add_pen_training(train: &mut LabeledImages, pen: &PenData, recipe: &PenRecipe, seed: u64) {
+/// letters are weighted, their letters, to `train`. Returns the varied renderings to draw
+/// anew each epoch when the recipe says so.
+fn add_pen_training(
+    train: &mut LabeledImages,
+    pen: &PenData,
+    recipe: &PenRecipe,
+    seed: u64,
+) -> Option<PenRedraw> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x7E4_DA7A);
     let training = pen.with_role(Role::Train);
+    let mut redraw = PenRedraw {
+        drawings: Vec::new(),
+        slots: Vec::new(),
+        jitter: recipe.jitter,
+    };
     for sample in &training.digits {
-        for image in render_copies(sample, recipe.digit_copies.max(1), &recipe.jitter, &mut rng) {
+        let copies = recipe.digit_copies.max(1);
+        let images = render_copies(sample, copies, &recipe.jitter, &mut rng);
+        // Only a drawing that rendered every time is redrawn, so slots match its images.
+        let redrawn = recipe.redraw_each_epoch && copies > 1 && images.len() == copies;
+        if redrawn {
+            let first = train.len();
+            redraw
+                .slots
+                .extend((first + 1..first + copies).map(|slot| (slot, redraw.drawings.len())));
+            redraw.drawings.push(to_pad(&sample.strokes, PAD_EXTENT));
+        }
+        for image in images {
             train.pixels.extend_from_slice(&image.to_bytes());
             train.labels.push(sample_label(sample));
         }
@@ -161,6 +185,7 @@ fn add_pen_training(train: &mut LabeledImages, pen: &PenData, recipe: &PenRecipe
         train.pixels.extend_from_slice(&letters.pixels);
         train.labels.extend_from_slice(&letters.labels);
     }
+    (!redraw.slots.is_empty()).then_some(redraw)
 }
 
 /// Loads the training and test data of a run (with the validation split and `--limit`), and
@@ -188,8 +213,9 @@ pub fn load_data(
     );
     let first_pen_image = train.len();
     let mut pen_validation = LabeledImages::default();
+    let mut pen_redraw = None;
     if let (Some(recipe), Some(pen)) = (&config.pen, pen) {
-        add_pen_training(&mut train, pen, recipe, config.seed);
+        pen_redraw = add_pen_training(&mut train, pen, recipe, config.seed);
         pen_validation = render_samples(&pen.with_role(Role::Validation).digits);
         eprintln!(
             "pen data: {} training images rendered ({} letters among them), {} validation digits",
@@ -208,6 +234,7 @@ pub fn load_data(
         test_set: data::test_set_label(config.dataset, &dir),
         first_pen_image,
         pen_validation,
+        pen_redraw,
     })
 }
 

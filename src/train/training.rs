@@ -22,6 +22,7 @@ use super::checkpoint::{self, CheckpointState};
 use super::config::{EpochRecord, History, OptimizerKind, TrainConfig};
 use super::data::Dataset;
 use super::model::Network;
+use super::pen_data::PenRedraw;
 use crate::digit::{CLASSES, PIXELS, SIDE};
 use crate::idx::LabeledImages;
 
@@ -42,6 +43,8 @@ pub struct TrainData {
     /// Real pen digits of writers kept for validation, rendered by the page's recipe,
     /// evaluated after every epoch when present (may be empty).
     pub pen_validation: LabeledImages,
+    /// Training images drawn anew from their pen drawings at the start of every epoch.
+    pub pen_redraw: Option<PenRedraw>,
 }
 
 /// Mean cross-entropy of `logits` (`[N, 10]`) against soft `targets` (`[N, 10]`, each row
@@ -175,15 +178,23 @@ pub fn loss_and_accuracy(logits: &[[f32; CLASSES]], labels: &[u8]) -> (f64, f64)
 
 /// A training image as one step sees it: the data set's own digit images perhaps redrawn in
 /// a writing style, then every image distorted. Images of a data set that is not digits, and
-/// real pen drawings, are never restyled, whatever the configuration says.
+/// real pen drawings, are never restyled, whatever the configuration says; pen drawings get
+/// `pen_elastic` (pixels) as their elastic strength when it is above 0.
 pub fn augmented(
     augmentation: &Augmentation,
     dataset: Dataset,
     (image, label, from_pen): (&[f32; PIXELS], u8, bool),
+    pen_elastic: f32,
     rng: &mut impl rand::Rng,
 ) -> [f32; PIXELS] {
     if dataset.is_digits() && !from_pen {
         augmentation.apply(image, label, rng)
+    } else if from_pen && pen_elastic > 0.0 {
+        Augmentation {
+            elastic_alpha: pen_elastic,
+            ..*augmentation
+        }
+        .distort(image, rng)
     } else {
         augmentation.distort(image, rng)
     }
@@ -234,6 +245,7 @@ pub fn train(
     // Runs with drawings that are no digit learn from soft targets; others keep burn's
     // cross-entropy (the same loss for one-hot targets), so older recipes run as they did.
     let letter_weight = config.pen.map_or(0.0, |p| p.letter_weight);
+    let pen_elastic = config.pen.map_or(0.0, |p| p.elastic_alpha);
     let has_letters = data.train.labels.contains(&NOT_A_DIGIT_LABEL);
     let steps_per_epoch = data.train.len().div_ceil(config.batch_size);
     let total_steps = steps_per_epoch * config.epochs;
@@ -245,7 +257,7 @@ pub fn train(
     let train_images: Vec<[f32; PIXELS]> = (0..data.train.len())
         .map(|i| *data.train.digit(i).pixels())
         .collect();
-    let batches = match &config.augmentation {
+    let mut batches = match &config.augmentation {
         None => {
             let set = ResidentSet::upload(&train_images, &data.train.labels, &train_device);
             drop(train_images);
@@ -262,6 +274,17 @@ pub fn train(
             StdRng::seed_from_u64(config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let mut order: Vec<usize> = (0..data.train.len()).collect();
         order.shuffle(&mut rng);
+        if let (Some(redraw), Batches::Augmented { images, .. }) = (&data.pen_redraw, &mut batches)
+        {
+            // Epoch 1 keeps the renderings made with the data; later ones draw new ones (on
+            // their own stream: the shuffle and the distortions stay as they were).
+            if epoch > 1 {
+                redraw.redraw(
+                    images,
+                    config.seed ^ (epoch as u64).wrapping_mul(0xA076_1D64_78BD_642F),
+                );
+            }
+        }
 
         let bar = indicatif::ProgressBar::new(steps_per_epoch as u64);
         bar.set_style(
@@ -304,6 +327,7 @@ pub fn train(
                             augmentation,
                             config.dataset,
                             (&images[i], label, from_pen),
+                            pen_elastic,
                             &mut rng,
                         );
                         pixels.extend_from_slice(&distorted);

@@ -107,7 +107,13 @@ fn no_writing_style_reaches_an_image_that_is_not_a_digit_of_the_data_set() {
         let image = *set.digit(i).pixels();
         let label = set.labels[i];
         for (dataset, from_pen) in [(Dataset::FashionMnist, false), (Dataset::Mnist, true)] {
-            let out = augmented(&styles_only, dataset, (&image, label, from_pen), &mut rng);
+            let out = augmented(
+                &styles_only,
+                dataset,
+                (&image, label, from_pen),
+                0.0,
+                &mut rng,
+            );
             assert!(
                 out.iter().zip(&image).all(|(a, b)| (a - b).abs() < 1e-5),
                 "image {i} (class {label}) changed on {dataset:?} (from pen: {from_pen})"
@@ -117,10 +123,38 @@ fn no_writing_style_reaches_an_image_that_is_not_a_digit_of_the_data_set() {
             &styles_only,
             Dataset::Mnist,
             (&image, label, false),
+            0.0,
             &mut rng,
         );
         restyled += usize::from(out.iter().zip(&image).any(|(a, b)| (a - b).abs() > 1e-3));
     }
     // The test can fail: the same settings do restyle MNIST's digits.
     assert!(restyled > 20, "only {restyled} MNIST digits were restyled");
+}
+
+#[test]
+fn pen_drawings_alone_get_the_pen_elastic_distortion() {
+    let still = Augmentation {
+        max_rotation_deg: 0.0,
+        max_scale: 0.0,
+        max_shear: 0.0,
+        max_shift: 0.0,
+        elastic_alpha: 0.0,
+        styles: crate::train::styles::StyleRates::NONE,
+        flip: false,
+        erase: 0.0,
+    };
+    let mut image = [0.0f32; PIXELS];
+    for y in 6..22 {
+        image[y * 28 + 12..y * 28 + 16].fill(1.0);
+    }
+    let mut rng = StdRng::seed_from_u64(9);
+    let changed = |out: [f32; PIXELS]| out.iter().zip(&image).any(|(a, b)| (a - b).abs() > 1e-3);
+    let pen = augmented(&still, Dataset::Mnist, (&image, 1, true), 2.0, &mut rng);
+    assert!(changed(pen), "a pen drawing was not bent");
+    let mnist = augmented(&still, Dataset::Mnist, (&image, 1, false), 2.0, &mut rng);
+    assert!(
+        !changed(mnist),
+        "an MNIST image got the pen drawings' distortion"
+    );
 }
