@@ -15,7 +15,8 @@ use burn::optim::{
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
 
 use super::augment::Augmentation;
 use super::checkpoint::{self, CheckpointState};
@@ -318,21 +319,26 @@ pub fn train(
                     augmentation,
                     images,
                 } => {
-                    let mut pixels = Vec::with_capacity(batch.len() * PIXELS);
-                    let mut labels = Vec::with_capacity(batch.len());
-                    for &i in batch {
-                        let label = data.train.labels[i];
-                        let from_pen = i >= data.first_pen_image;
-                        let distorted = augmented(
-                            augmentation,
-                            config.dataset,
-                            (&images[i], label, from_pen),
-                            pen_elastic,
-                            &mut rng,
-                        );
-                        pixels.extend_from_slice(&distorted);
-                        labels.push(label);
-                    }
+                    // Each image is distorted on its own random stream, seeded in order
+                    // from the epoch's: the batch is the same however many threads share it.
+                    let seeds: Vec<u64> = batch.iter().map(|_| rng.random()).collect();
+                    let distorted: Vec<[f32; PIXELS]> = batch
+                        .par_iter()
+                        .zip(&seeds)
+                        .map(|(&i, &seed)| {
+                            let mut image_rng = StdRng::seed_from_u64(seed);
+                            let from_pen = i >= data.first_pen_image;
+                            augmented(
+                                augmentation,
+                                config.dataset,
+                                (&images[i], data.train.labels[i], from_pen),
+                                pen_elastic,
+                                &mut image_rng,
+                            )
+                        })
+                        .collect();
+                    let pixels: Vec<f32> = distorted.iter().flatten().copied().collect();
+                    let labels: Vec<u8> = batch.iter().map(|&i| data.train.labels[i]).collect();
                     (
                         images_tensor(pixels, &train_device),
                         labels_tensor(&labels, &train_device),
