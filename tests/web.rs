@@ -345,7 +345,7 @@ async fn undo_and_clear_work() {
 #[wasm_bindgen_test]
 async fn a_scribble_is_not_a_digit_and_why_explains_a_digit() {
     let root = ready_app().await;
-    let scribble = include_str!("fixtures/nondigits/scribble-zigzag-13.strokes");
+    let scribble = include_str!("fixtures/nondigits/scribble-loops-1.strokes");
     draw(&root, &common::strokes(scribble)).await;
     assert_eq!(attr(&root, "prediction", "data-verdict"), "not-digit");
     assert_eq!(text(&root, "prediction"), "?");

@@ -25,7 +25,10 @@ pub struct Augmentation {
     pub max_shear: f32,
     /// Largest shift either way, in pixels.
     pub max_shift: f32,
-    /// Elastic displacement strength in pixels (0 = off).
+    /// Elastic displacement strength in pixels (0 = off): the largest distance a pixel's
+    /// sample point moves in a smooth random field. The digit recipe's 1.5 taught the model
+    /// real writers' digits better than none (validation writers, classifier alone: 98.62% ->
+    /// 99.12%) at the same MNIST accuracy (docs/decisions/real-pen-data.md).
     pub elastic_alpha: f32,
     /// Writing styles drawn onto images of their digit, and how often (none in
     /// configurations saved before styles existed).
@@ -48,7 +51,7 @@ impl Default for Augmentation {
             max_scale: 0.12,
             max_shear: 0.15,
             max_shift: 2.5,
-            elastic_alpha: 0.0,
+            elastic_alpha: 1.5,
             styles: StyleRates::SHIPPED,
             flip: false,
             erase: 0.0,
@@ -174,19 +177,27 @@ fn elastic_field(alpha: f32, rng: &mut impl Rng) -> (Vec<f32>, Vec<f32>) {
 /// mean is the mean of its rows' clipped means.
 fn box_blur(field: &[f32], radius: isize) -> Vec<f32> {
     let side = SIDE as isize;
-    let pass = |input: &[f32], at: &dyn Fn(isize, isize) -> usize| {
-        let mut out = vec![0.0; PIXELS];
-        for line in 0..side {
-            for i in 0..side {
-                let (lo, hi) = ((i - radius).max(0), (i + radius).min(side - 1));
-                let sum: f32 = (lo..=hi).map(|j| input[at(line, j)]).sum();
-                out[at(line, i)] = sum / (hi - lo + 1) as f32;
-            }
+    let window = |i: isize| (i - radius).max(0)..=(i + radius).min(side - 1);
+    let mut rows = vec![0.0f32; PIXELS];
+    for y in 0..side {
+        let line = &field[(y * side) as usize..((y + 1) * side) as usize];
+        for x in 0..side {
+            let span = window(x);
+            let n = span.clone().count() as f32;
+            let sum: f32 = span.map(|j| line[j as usize]).sum();
+            rows[(y * side + x) as usize] = sum / n;
         }
-        out
-    };
-    let rows = pass(field, &|y, x| (y * side + x) as usize);
-    pass(&rows, &|x, y| (y * side + x) as usize)
+    }
+    let mut out = vec![0.0f32; PIXELS];
+    for y in 0..side {
+        let span = window(y);
+        let n = span.clone().count() as f32;
+        for x in 0..side {
+            let sum: f32 = span.clone().map(|j| rows[(j * side + x) as usize]).sum();
+            out[(y * side + x) as usize] = sum / n;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
