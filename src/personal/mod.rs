@@ -1,10 +1,10 @@
 //! Learning one person's handwriting from their corrections, without retraining the model.
 //!
 //! When the page misreads a drawing and the person says what it was, the drawing (its 28x28
-//! image) and the label are kept, in the browser only. Each kept example stands for itself
-//! and its [`VARIATIONS`] (a little tilted and slanted), all read by the model; answers then
-//! combine the model with them in the model's own feature space (the `features` output),
-//! whitened by the features' shared covariance that the trainer fitted (see
+//! image) and the label are kept, in the browser only. Each kept example stands for itself,
+//! its [`VARIATIONS`] (a little tilted and slanted) and its [`BENDS`], all read by the model;
+//! answers then combine the model with them in the model's own feature space (the `features`
+//! output), whitened by the features' shared covariance that the trainer fitted (see
 //! [`crate::trust`]):
 //!
 //! - the **personal head** ([`Params::head_l2`], what the page uses): a correction `ΔW` of
@@ -124,8 +124,29 @@ pub const VARIATIONS: [Affine; 4] = [
     },
 ];
 
-/// `image` and its [`VARIATIONS`], the image itself first: what the model reads for one
-/// correction.
+/// Smooth bends of a drawing, each `(amplitude in pixels, phase in turns)`: a wave of one
+/// period across the image moves each row sideways and each column up or down, the way a hand
+/// bends a stroke a little differently each time (the trainer's elastic distortion taught the
+/// model that real writers do). A correction stands for these too.
+pub const BENDS: [(f32, f32); 4] = [(1.5, 0.0), (1.5, 0.25), (1.5, 0.5), (1.5, 0.75)];
+
+/// The displacement field of a bend: `dx` by row, `dy` by column.
+fn bend_field((amplitude, phase): (f32, f32)) -> (Vec<f32>, Vec<f32>) {
+    use crate::digit::SIDE;
+    let wave = |t: usize, shift: f32| {
+        amplitude * (std::f32::consts::TAU * (t as f32 / SIDE as f32 + phase + shift)).sin()
+    };
+    let dx = (0..PIXELS).map(|i| wave(i / SIDE, 0.0)).collect();
+    let dy = (0..PIXELS).map(|i| wave(i % SIDE, 0.125)).collect();
+    (dx, dy)
+}
+
+/// How many images one correction is read as: the drawing, its [`VARIATIONS`] and its
+/// [`BENDS`].
+pub const READINGS_PER_EXAMPLE: usize = 1 + VARIATIONS.len() + BENDS.len();
+
+/// `image`, its [`VARIATIONS`] and its [`BENDS`], the image itself first: what the model
+/// reads for one correction.
 pub fn variations(image: &DigitImage) -> Vec<DigitImage> {
     std::iter::once(image.clone())
         .chain(
@@ -133,6 +154,10 @@ pub fn variations(image: &DigitImage) -> Vec<DigitImage> {
                 .iter()
                 .map(|map| DigitImage::from_pixels(warp(image.pixels(), map, None))),
         )
+        .chain(BENDS.iter().map(|&bend| {
+            let (dx, dy) = bend_field(bend);
+            DigitImage::from_pixels(warp(image.pixels(), &Affine::IDENTITY, Some((&dx, &dy))))
+        }))
         .collect()
 }
 
@@ -166,7 +191,7 @@ pub fn read_with_variations(
     let all: Vec<DigitImage> = images.iter().flat_map(variations).collect();
     let predictions = classifier.classify_batch(&all)?;
     Ok(predictions
-        .chunks(1 + VARIATIONS.len())
+        .chunks(READINGS_PER_EXAMPLE)
         .map(<[Prediction]>::to_vec)
         .collect())
 }
@@ -452,7 +477,7 @@ mod tests {
             image.pixels_mut()[y * crate::SIDE + 14] = 1.0;
         }
         let all = variations(&image);
-        assert_eq!(all.len(), 1 + VARIATIONS.len());
+        assert_eq!(all.len(), READINGS_PER_EXAMPLE);
         assert_eq!(all[0], image);
         for v in &all[1..] {
             assert!(v.mean_abs_diff(&image) > 0.005, "a variation differs");
@@ -460,6 +485,12 @@ mod tests {
                 (v.ink() - image.ink()).abs() < 0.2 * image.ink(),
                 "and keeps the ink"
             );
+        }
+        // The bends differ from each other, and from the tilts and slants.
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert!(a.mean_abs_diff(b) > 0.005, "two variations are the same");
+            }
         }
     }
 
