@@ -130,15 +130,28 @@ pub const VARIATIONS: [Affine; 4] = [
 /// model that real writers do). A correction stands for these too.
 pub const BENDS: [(f32, f32); 4] = [(1.5, 0.0), (1.5, 0.25), (1.5, 0.5), (1.5, 0.75)];
 
-/// The displacement field of a bend: `dx` by row, `dy` by column.
-fn bend_field((amplitude, phase): (f32, f32)) -> (Vec<f32>, Vec<f32>) {
-    use crate::digit::SIDE;
-    let wave = |t: usize, shift: f32| {
-        amplitude * (std::f32::consts::TAU * (t as f32 / SIDE as f32 + phase + shift)).sin()
-    };
-    let dx = (0..PIXELS).map(|i| wave(i / SIDE, 0.0)).collect();
-    let dy = (0..PIXELS).map(|i| wave(i % SIDE, 0.125)).collect();
-    (dx, dy)
+/// A bend's displacement field: `dx` by row, `dy` by column.
+type BendField = (Vec<f32>, Vec<f32>);
+
+/// The displacement fields of the [`BENDS`], computed once: every correction read (and every
+/// kept example read again when the page loads) uses the same four.
+fn bend_fields() -> &'static [BendField] {
+    static FIELDS: std::sync::OnceLock<Vec<BendField>> = std::sync::OnceLock::new();
+    FIELDS.get_or_init(|| {
+        use crate::digit::SIDE;
+        BENDS
+            .iter()
+            .map(|&(amplitude, phase)| {
+                let wave = |t: usize, shift: f32| {
+                    amplitude
+                        * (std::f32::consts::TAU * (t as f32 / SIDE as f32 + phase + shift)).sin()
+                };
+                let dx = (0..PIXELS).map(|i| wave(i / SIDE, 0.0)).collect();
+                let dy = (0..PIXELS).map(|i| wave(i % SIDE, 0.125)).collect();
+                (dx, dy)
+            })
+            .collect()
+    })
 }
 
 /// How many images one correction is read as: the drawing, its [`VARIATIONS`] and its
@@ -154,9 +167,8 @@ pub fn variations(image: &DigitImage) -> Vec<DigitImage> {
                 .iter()
                 .map(|map| DigitImage::from_pixels(warp(image.pixels(), map, None))),
         )
-        .chain(BENDS.iter().map(|&bend| {
-            let (dx, dy) = bend_field(bend);
-            DigitImage::from_pixels(warp(image.pixels(), &Affine::IDENTITY, Some((&dx, &dy))))
+        .chain(bend_fields().iter().map(|(dx, dy)| {
+            DigitImage::from_pixels(warp(image.pixels(), &Affine::IDENTITY, Some((dx, dy))))
         }))
         .collect()
 }

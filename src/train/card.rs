@@ -381,7 +381,7 @@ pub fn model_card(
             "- Real pen writing (UNIPEN, CC BY 4.0, \"UNIPEN, International Unipen Foundation\"; \
              `src/train/pen_data.rs`): the digits of the training writers, {} renderings each \
              (as written, then rotated up to ±{}°, sheared up to ±{}, widened or narrowed up to \
-             ±{:.0}%{}{}) through the page's own stroke recipe; their letters as drawings that are no \
+             ±{:.0}%{}{}{}) through the page's own stroke recipe; their letters as drawings that are no \
              digit, with a uniform target of weight {} (outlier exposure). Writer-disjoint: \
              contributors {} are validation only; one writer in {} of the others is kept for \
              fitting the reading rules.",
@@ -401,6 +401,11 @@ pub fn model_card(
                 ", the varied ones drawn anew every epoch"
             } else {
                 ""
+            },
+            if pen.elastic_alpha > 0.0 {
+                format!(", and bent by an elastic field of {} px each time shown", pen.elastic_alpha)
+            } else {
+                String::new()
             },
             pen.letter_weight,
             super::pen_data::VALIDATION_CONTRIBUTORS.join(", "),
