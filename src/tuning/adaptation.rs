@@ -275,11 +275,14 @@ pub fn simulate(
     rows
 }
 
-/// One writer's session: the first part written with every miss corrected, the rest read.
+/// One session of one writer: a part written with every miss corrected, the next part read.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SessionRow {
     /// The writer.
     pub writer: String,
+    /// Where the written part starts among the writer's drawings (0: their first).
+    #[serde(default)]
+    pub first: usize,
     /// Drawings written in the first part.
     pub written: usize,
     /// Corrections made in it.
@@ -290,11 +293,58 @@ pub struct SessionRow {
     pub before: f64,
     /// Share shown right with the corrections.
     pub after: f64,
+    /// Drawings read afterwards that the corrections turned right.
+    #[serde(default)]
+    pub fixed: usize,
+    /// Drawings read afterwards that the model showed right and the corrections turned wrong.
+    #[serde(default)]
+    pub broken: usize,
+}
+
+/// One session: `written` drawn in order, each read with the corrections made so far and
+/// corrected when not shown right (wrong digit, "not sure" or "not a digit"); `measured` then
+/// read by the model alone and with the corrections.
+fn session(
+    trust: &Trust,
+    adaptation: Adaptation,
+    (writer, first): (&str, usize),
+    written: &[Drawing],
+    measured: &[Drawing],
+) -> SessionRow {
+    let mut corrected: Vec<&Drawing> = Vec::new();
+    for drawing in written {
+        let personal = adaptation.personal(trust, corrected.iter().copied());
+        if !shown_right(&personal, trust, drawing) {
+            corrected.push(drawing);
+        }
+    }
+    let model = Personal::default();
+    let personal = adaptation.personal(trust, corrected.iter().copied());
+    let (mut before, mut after, mut fixed, mut broken) = (0, 0, 0, 0);
+    for drawing in measured {
+        let was = shown_right(&model, trust, drawing);
+        let is = shown_right(&personal, trust, drawing);
+        before += usize::from(was);
+        after += usize::from(is);
+        fixed += usize::from(is && !was);
+        broken += usize::from(was && !is);
+    }
+    let share = |n: usize| n as f64 / measured.len().max(1) as f64;
+    SessionRow {
+        writer: writer.to_string(),
+        first,
+        written: written.len(),
+        corrections: corrected.len(),
+        measured: measured.len(),
+        before: share(before),
+        after: share(after),
+        fixed,
+        broken,
+    }
 }
 
 /// The session protocol: each writer writes their first `m` drawings in order, `m` half of
-/// their drawings but at most `most`, each read with the corrections made so far and
-/// corrected when not shown right (wrong digit, "not sure" or "not a digit"); their next `m`
+/// their drawings but at most `most`, correcting every miss ([`session`]); their next `m`
 /// drawings are then read with the model alone and with the corrections. Writers with fewer
 /// than `2 * least` drawings are left out. "Shown right" is the page's: the right digit with a
 /// digit verdict.
@@ -305,35 +355,47 @@ pub fn simulate_sessions(
     adaptation: Adaptation,
 ) -> Vec<SessionRow> {
     let trust = classifier.trust();
-    let mut rows = Vec::new();
-    for writer in writers
+    writers
         .iter()
         .filter(|w| w.drawings.len() >= 2 * least.max(1))
-    {
-        let first = (writer.drawings.len() / 2).min(most);
-        let (written, rest) = writer.drawings.split_at(first);
-        let measured = &rest[..first];
-        let mut corrected: Vec<&Drawing> = Vec::new();
-        for drawing in written {
-            let personal = adaptation.personal(trust, corrected.iter().copied());
-            if !shown_right(&personal, trust, drawing) {
-                corrected.push(drawing);
-            }
+        .map(|writer| {
+            let first = (writer.drawings.len() / 2).min(most);
+            let (written, rest) = writer.drawings.split_at(first);
+            session(
+                trust,
+                adaptation,
+                (&writer.name, 0),
+                written,
+                &rest[..first],
+            )
+        })
+        .collect()
+}
+
+/// The session protocol over every window: each writer's drawings cut into consecutive
+/// sessions of `window` written and `window` read, so that one lucky or unlucky split does
+/// not decide the figures, and a writer's later drawings count as well as their first.
+pub fn simulate_windows(
+    classifier: &Classifier,
+    writers: &[Writer],
+    window: usize,
+    adaptation: Adaptation,
+) -> Vec<SessionRow> {
+    let trust = classifier.trust();
+    let window = window.max(1);
+    let mut rows = Vec::new();
+    for writer in writers {
+        for first in (0..writer.drawings.len().saturating_sub(2 * window - 1)).step_by(2 * window) {
+            let written = &writer.drawings[first..first + window];
+            let measured = &writer.drawings[first + window..first + 2 * window];
+            rows.push(session(
+                trust,
+                adaptation,
+                (&writer.name, first),
+                written,
+                measured,
+            ));
         }
-        let model = Personal::default();
-        let personal = adaptation.personal(trust, corrected.iter().copied());
-        let share = |p: &Personal| {
-            measured.iter().filter(|x| shown_right(p, trust, x)).count() as f64
-                / measured.len() as f64
-        };
-        rows.push(SessionRow {
-            writer: writer.name.clone(),
-            written: written.len(),
-            corrections: corrected.len(),
-            measured: measured.len(),
-            before: share(&model),
-            after: share(&personal),
-        });
     }
     rows
 }
@@ -356,6 +418,9 @@ pub struct SessionSummary {
     /// Writers read at 98% or better before: how many, their mean after, and how many of
     /// them lost anything.
     pub well_read: (usize, f64, usize),
+    /// Drawings the corrections turned right, and drawings shown right that they turned
+    /// wrong, in all.
+    pub fixed_broken: (usize, usize),
 }
 
 /// Sums up `rows`, the hardest `hardest` writers apart.
@@ -389,6 +454,10 @@ pub fn summarize_sessions(rows: &[SessionRow], hardest: usize) -> SessionSummary
             well.len(),
             mean(&well, |r| r.after),
             well.iter().filter(|r| r.after < r.before - 1e-9).count(),
+        ),
+        fixed_broken: (
+            rows.iter().map(|r| r.fixed).sum(),
+            rows.iter().map(|r| r.broken).sum(),
         ),
     }
 }
