@@ -20,6 +20,10 @@ pub(super) struct AdaptEvalArgs {
     /// Corrections per corrected digit to simulate.
     #[arg(long, value_delimiter = ',', default_value = "1,3,5")]
     k: Vec<usize>,
+    /// Also simulate sessions over every window of this many drawings written and as many
+    /// read (0: none).
+    #[arg(long, value_delimiter = ',', default_value = "10,20,30")]
+    windows: Vec<usize>,
     /// Which digits the person corrects.
     #[arg(long, value_enum, default_value = "misread-digits")]
     policy: AdaptPolicy,
@@ -49,8 +53,8 @@ pub(super) enum AdaptPolicy {
 pub(super) fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
     use crate::personal::{Params, Votes};
     use crate::tuning::adaptation::{
-        load_writers, simulate, simulate_sessions, summarize_sessions, table, target_failures,
-        Adaptation, Policy,
+        load_writers, simulate, simulate_sessions, simulate_windows, summarize_sessions, table,
+        target_failures, Adaptation, Policy,
     };
     let classifier = Classifier::from_onnx(&read_model(&args.model)?, 50)
         .with_context(|| format!("loading {}", args.model.display()))?;
@@ -78,38 +82,60 @@ pub(super) fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
     };
     let ks: Vec<usize> = args.k.clone();
     // The page's way, and others for comparison: the examples' votes (h², κ), the personal
-    // head (λ), or both.
+    // head (λ) reaching everywhere or only near the examples (r²), vouching or not (v), both.
     let votes = |bandwidth, prior_weight| {
         Some(Votes {
             bandwidth,
             prior_weight,
         })
     };
+    let head = |l2, reach, vouch| Params {
+        votes: None,
+        head_l2: Some(l2),
+        head_reach: reach,
+        vouch_within: vouch,
+    };
     let others = [
-        (votes(10.0, 0.2), None, true),
-        (votes(10.0, 0.2), None, false),
-        (votes(5.0, 0.2), None, true),
-        (None, Some(0.003), true),
-        (None, Some(0.01), false),
-        (None, Some(0.03), true),
-        (votes(10.0, 0.2), Some(0.01), true),
+        (head(0.01, None, None), true),
+        (head(0.01, Some(80.0), None), true),
+        (head(0.01, Some(40.0), Some(200.0)), true),
+        (head(0.01, Some(160.0), Some(200.0)), true),
+        (head(0.003, Some(80.0), Some(200.0)), true),
+        (head(0.03, Some(80.0), Some(200.0)), true),
+        (head(0.01, Some(80.0), Some(200.0)), false),
+        (
+            Params {
+                votes: votes(10.0, 0.2),
+                head_l2: None,
+                head_reach: None,
+                vouch_within: None,
+            },
+            true,
+        ),
+        (
+            Params {
+                votes: votes(10.0, 0.2),
+                ..crate::personal::PARAMS
+            },
+            true,
+        ),
     ];
-    let candidates =
-        std::iter::once(Adaptation::PAGE).chain(others.map(|(votes, head_l2, variations)| {
-            Adaptation {
-                params: Params { votes, head_l2 },
-                variations,
-            }
-        }));
+    let candidates = std::iter::once(Adaptation::PAGE)
+        .chain(others.map(|(params, variations)| Adaptation { params, variations }));
     let name = |a: &Adaptation| {
         format!(
-            "{}{}{}{}",
+            "{}{}{}{}{}",
             match a.params.votes {
                 Some(v) => format!("votes h² {} κ {}", v.bandwidth, v.prior_weight),
                 None => "no votes".into(),
             },
-            match a.params.head_l2 {
-                Some(l2) => format!(", head λ {l2}"),
+            match (a.params.head_l2, a.params.head_reach) {
+                (Some(l2), Some(r2)) => format!(", head λ {l2} r² {r2}"),
+                (Some(l2), None) => format!(", head λ {l2} everywhere"),
+                (None, _) => String::new(),
+            },
+            match a.params.vouch_within {
+                Some(v) => format!(", vouch d² {v}"),
                 None => String::new(),
             },
             if a.variations {
@@ -149,6 +175,30 @@ pub(super) fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
             100.0 * s.well_read.1,
             s.well_read.2,
         );
+    }
+    for window in args.windows.iter().copied().filter(|&w| w > 0) {
+        println!(
+            "\nEvery window of {window}: each writer's drawings cut into sessions of {window} written (every miss corrected) and the next {window} read. Hardest = the 8 sessions read worst."
+        );
+        for adaptation in candidates.clone() {
+            let rows = simulate_windows(&classifier, &writers, window, adaptation);
+            let s = summarize_sessions(&rows, 8);
+            println!(
+                "{}: {} sessions {:.2}% -> {:.2}%; fixed {}, broke {}; hardest {}: {:.1}% -> {:.1}% ({:.0}% of the gap closed); sessions read >= 98% before: {}, {} lost something",
+                name(&adaptation),
+                s.writers,
+                100.0 * s.mean.0,
+                100.0 * s.mean.1,
+                s.fixed_broken.0,
+                s.fixed_broken.1,
+                s.hardest_count,
+                100.0 * s.hardest.0,
+                100.0 * s.hardest.1,
+                100.0 * s.gap_closed,
+                s.well_read.0,
+                s.well_read.2,
+            );
+        }
     }
     println!("\nk corrections per misread digit (classifier's digit):");
     for adaptation in candidates {

@@ -9,14 +9,18 @@
 //!
 //! - the **personal head** ([`Params::head_l2`], what the page uses): a correction `ΔW` of
 //!   the model's last layer, fitted on the examples by cross-entropy with a weight penalty,
-//!   added to the model's calibrated logits; few examples move it little;
+//!   added to the model's calibrated logits; few examples move it little, and it acts only
+//!   near them ([`Params::head_reach`]), so a correction leaves drawings unlike every
+//!   example as the model read them;
 //! - the **votes** ([`Params::votes`], measured beside it): each example votes for its digit
 //!   by its nearness, and the votes' total `S` counts against the model's answer as
 //!   `w = S / (S + κ)`: `p' = (1 - w) p_model + w · votes / S`.
 //!
 //! So no examples means the model's answer; a drawing like one the person corrected takes that
-//! correction; and a wrong or odd example sways mostly drawings like itself. The verdicts
-//! ("not sure", "not a digit") are the trust rules' on the adapted answer. Examples are stored
+//! correction; and a wrong or odd example sways only drawings like itself. The verdicts
+//! ("not sure", "not a digit") are the trust rules' on the adapted answer, except that a
+//! drawing close to an example of the digit it is read as is a digit ([`Params::vouch_within`]):
+//! what the person said goes. Examples are stored
 //! as images, not features, so that a new model recomputes them instead of misreading them.
 //! The parameters were chosen by `digitpad adapt-eval` on generated and real writers
 //! (docs/trust-and-personal.md, "Personal examples").
@@ -42,6 +46,14 @@ pub struct Params {
     pub votes: Option<Votes>,
     /// The personal head's weight penalty `λ` ([`Head`]); `None`: no head.
     pub head_l2: Option<f32>,
+    /// How far the head reaches: its shift is scaled by `exp(-d² / 2r²)`, `d²` the squared
+    /// distance from the drawing to the nearest example (as drawn), `r²` this; `None`: the
+    /// head shifts every drawing alike.
+    pub head_reach: Option<f32>,
+    /// A drawing whose squared distance to the nearest example (as drawn) is at most this,
+    /// and read as that example's digit, is a digit, whatever the "not a digit" test says of
+    /// it on its own; `None`: no such rule.
+    pub vouch_within: Option<f32>,
 }
 
 /// The examples' votes: each votes for its digit with weight `exp(-d² / 2h²)`, `d²` the
@@ -54,14 +66,19 @@ pub struct Votes {
     pub prior_weight: f32,
 }
 
-/// The parameters the page uses: the personal head alone, `λ` = 0.01, chosen by `digitpad
-/// adapt-eval` (docs/trust-and-personal.md, "Personal examples"): on generated writers it
-/// closed more of the gap than the votes did (86% against 59% in sessions, the shipped
-/// model), and on real writers, whose misses are rarely one shape repeated, the votes did
-/// nothing or harm while the head gained the validation writers 98.3% -> 98.8%.
+/// The parameters the page uses: the personal head, `λ` = 0.01, reaching `r²` = 80 around
+/// the examples, and a drawing within `d²` = 200 of an example of the digit it is read as
+/// vouched for; chosen by `digitpad adapt-eval` on real writers (docs/trust-and-personal.md,
+/// "Personal examples"). A head that reaches everywhere also moves drawings unlike any
+/// example: over every session window of the held-out writers it broke 6 drawings the model
+/// read right and fixed 4; reaching about twice as far as a writer's repeats of one digit lie
+/// apart (median `d²` 29-42) it broke 2 and fixed 3, and kept the first-half sessions' gains.
+/// The votes did nothing or harm on real writers.
 pub const PARAMS: Params = Params {
     votes: None,
     head_l2: Some(0.01),
+    head_reach: Some(80.0),
+    vouch_within: Some(200.0),
 };
 
 /// Where an answer came from.
@@ -257,6 +274,25 @@ impl Personal {
         }
     }
 
+    /// The squared distance from whitened features `query` to the nearest example as it was
+    /// drawn, and that example's digit (infinite and none when there are no examples). Its
+    /// variations are left out: measured over them too, the page's figures on real writers
+    /// were the same (docs/decisions/personal-examples.md), at nine times the work per reading.
+    fn nearest(&self, query: &[f64]) -> (f64, Option<usize>) {
+        self.examples
+            .iter()
+            .filter_map(|(digit, variations)| {
+                Some((squared_distance(variations.first()?, query), *digit))
+            })
+            .fold((f64::INFINITY, None), |best, (d2, digit)| {
+                if d2 < best.0 {
+                    (d2, Some(digit))
+                } else {
+                    best
+                }
+            })
+    }
+
     /// Number of examples.
     pub fn len(&self) -> usize {
         self.examples.len()
@@ -289,12 +325,22 @@ impl Personal {
                 Source::Personal
             }
         };
+        // How near the drawing is to the person's examples: the nearest example's digit, and
+        // the head's reach there (1 when the head reaches everywhere).
+        let (nearest, near_digit) = match (self.params.head_reach, self.params.vouch_within) {
+            (None, None) => (f64::INFINITY, None),
+            _ => self.nearest(&query),
+        };
+        let reach = self
+            .params
+            .head_reach
+            .map_or(1.0, |r2| (-0.5 * nearest / f64::from(r2.max(1e-6))).exp());
         let (logits, model) = match &self.head {
             Some(head) => {
                 let shift = head.shift(&query);
                 let mut shifted = *logits;
                 for (l, d) in shifted.iter_mut().zip(shift) {
-                    *l += trust.temperature * d as f32;
+                    *l += trust.temperature * (reach * d) as f32;
                 }
                 (shifted, trust.probabilities(&shifted))
             }
@@ -306,15 +352,7 @@ impl Personal {
         if let Some(v) = self.params.votes {
             let scale = -0.5 / f64::from(v.bandwidth.max(1e-6));
             for (digit, variations) in &self.examples {
-                let nearest = variations
-                    .iter()
-                    .map(|v| {
-                        v.iter()
-                            .zip(&query)
-                            .map(|(a, b)| (a - b) * (a - b))
-                            .sum::<f64>()
-                    })
-                    .fold(f64::INFINITY, f64::min);
+                let nearest = nearest_variation(variations, &query);
                 if nearest.is_finite() {
                     votes[*digit] += (scale * nearest).exp() as f32;
                 }
@@ -322,11 +360,26 @@ impl Personal {
         }
         let total: f32 = votes.iter().sum();
         if total <= 0.0 {
-            // No votes: the (perhaps shifted) model's answer.
+            // No votes: the (perhaps shifted) model's answer. A drawing close to the person's
+            // example of that digit is a digit, whatever the model's "not a digit" test says
+            // of it on its own: what the person said goes.
+            let digit = argmax(&model);
+            let vouched = near_digit == Some(digit)
+                && self
+                    .params
+                    .vouch_within
+                    .is_some_and(|v| nearest <= f64::from(v));
+            let verdict = if !vouched && trust.rejects(logits, features) {
+                Verdict::NotDigit
+            } else if trust.is_unsure(logits) {
+                Verdict::Unsure
+            } else {
+                Verdict::Digit
+            };
             return Adapted {
                 probabilities: model,
-                verdict: trust.verdict(logits, features),
-                source: source(argmax(&model)),
+                verdict,
+                source: source(digit),
             };
         }
         let weight = total / (total + prior_weight.max(1e-6));
@@ -352,6 +405,19 @@ impl Personal {
             source: source(digit),
         }
     }
+}
+
+/// The squared distance between two whitened feature vectors.
+fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// The squared distance from `query` to the nearest of `variations` (whitened features).
+fn nearest_variation(variations: &[Vec<f64>], query: &[f64]) -> f64 {
+    variations
+        .iter()
+        .map(|v| squared_distance(v, query))
+        .fold(f64::INFINITY, f64::min)
 }
 
 #[cfg(test)]
@@ -407,6 +473,8 @@ mod tests {
                 prior_weight: 0.2,
             }),
             head_l2: None,
+            head_reach: None,
+            vouch_within: None,
         };
         let personal = Personal::new(&t, vec![(7, vec![(logits(&mine), mine.to_vec())])], votes);
         let again = [86.0, 11.5];
@@ -457,6 +525,62 @@ mod tests {
         // No examples: no head, the model's answer.
         let none = Personal::new(&t, Vec::new(), PARAMS);
         assert_eq!(none.adapt(&t, &soft_logits(&mine), &mine).digit(), 6);
+    }
+
+    #[test]
+    fn the_head_acts_only_near_the_examples() {
+        let t = Trust {
+            not_digit: Vec::new(),
+            ..trust()
+        };
+        let mine = [255.0, 25.0];
+        let examples = || vec![(7, vec![(soft_logits(&mine), mine.to_vec())])];
+        let everywhere = Personal::new(
+            &t,
+            examples(),
+            Params {
+                head_reach: None,
+                ..PARAMS
+            },
+        );
+        let near = Personal::new(&t, examples(), PARAMS);
+        // A loosely held 6 far below the example: a head that reaches everywhere turns it
+        // into the person's 7; the page's leaves it as the model read it.
+        let far = [259.0, -30.0];
+        assert_eq!(argmax(&soft_logits(&far)), 6);
+        assert_eq!(everywhere.adapt(&t, &soft_logits(&far), &far).digit(), 7);
+        let a = near.adapt(&t, &soft_logits(&far), &far);
+        assert_eq!((a.digit(), a.source), (6, Source::Model));
+        // Next to the example, both turn it.
+        let again = [257.0, 24.0];
+        assert_eq!(near.adapt(&t, &soft_logits(&again), &again).digit(), 7);
+    }
+
+    #[test]
+    fn a_drawing_close_to_an_example_of_its_digit_is_a_digit() {
+        let t = trust();
+        let mine = [255.0, 25.0];
+        let examples = || vec![(7, vec![(soft_logits(&mine), mine.to_vec())])];
+        let again = [257.0, 24.0];
+        // Far from every centre: the model's own test calls it "not a digit".
+        assert_eq!(t.verdict(&soft_logits(&again), &again), Verdict::NotDigit);
+        let page = Personal::new(&t, examples(), PARAMS);
+        let a = page.adapt(&t, &soft_logits(&again), &again);
+        assert_eq!((a.digit(), a.verdict), (7, Verdict::Digit));
+        let unvouched = Personal::new(
+            &t,
+            examples(),
+            Params {
+                vouch_within: None,
+                ..PARAMS
+            },
+        );
+        let a = unvouched.adapt(&t, &soft_logits(&again), &again);
+        assert_eq!((a.digit(), a.verdict), (7, Verdict::NotDigit));
+        // A drawing far from the example keeps the model's verdict.
+        let odd = [150.0, 30.0];
+        let a = page.adapt(&t, &soft_logits(&odd), &odd);
+        assert_eq!(a.verdict, Verdict::NotDigit);
     }
 
     #[test]
