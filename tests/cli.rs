@@ -57,6 +57,14 @@ fn adapt_eval_reports_each_writer_and_the_targets() {
     );
     assert!(text.contains("| w07 |") && text.contains("k=3"), "{text}");
     assert!(text.contains("one wrong correction"), "{text}");
+    // Every window of 10, 20 and 30 drawings, with what the corrections fixed and broke.
+    for window in [10, 20, 30] {
+        assert!(
+            text.contains(&format!("Every window of {window}:")),
+            "{text}"
+        );
+    }
+    assert!(text.contains("fixed") && text.contains("broke"), "{text}");
 }
 
 #[test]

@@ -27,7 +27,8 @@ pub(super) struct AdaptEvalArgs {
     /// Which digits the person corrects.
     #[arg(long, value_enum, default_value = "misread-digits")]
     policy: AdaptPolicy,
-    /// Also write every row as JSON to this file.
+    /// Also write every row of the page's way as JSON to this file (k per digit, sessions,
+    /// and every window).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
 }
@@ -244,7 +245,21 @@ pub(super) fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
         100.0 * worst
     );
     if let Some(path) = &args.json {
-        let json = serde_json::json!({ "k_per_digit": rows, "sessions": session_rows });
+        // The page's way over every window, keyed by the window's size.
+        let windows: serde_json::Map<String, serde_json::Value> = args
+            .windows
+            .iter()
+            .filter(|&&w| w > 0)
+            .map(|&w| {
+                let rows = simulate_windows(&classifier, &writers, w, Adaptation::PAGE);
+                Ok((w.to_string(), serde_json::to_value(rows)?))
+            })
+            .collect::<Result<_>>()?;
+        let json = serde_json::json!({
+            "k_per_digit": rows,
+            "sessions": session_rows,
+            "windows": windows,
+        });
         write_atomically(path, &serde_json::to_vec_pretty(&json)?)?;
     }
     Ok(())

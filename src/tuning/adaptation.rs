@@ -385,7 +385,7 @@ pub fn simulate_windows(
     let window = window.max(1);
     let mut rows = Vec::new();
     for writer in writers {
-        for first in (0..writer.drawings.len().saturating_sub(2 * window - 1)).step_by(2 * window) {
+        for first in window_starts(writer.drawings.len(), window) {
             let written = &writer.drawings[first..first + window];
             let measured = &writer.drawings[first + window..first + 2 * window];
             rows.push(session(
@@ -398,6 +398,13 @@ pub fn simulate_windows(
         }
     }
     rows
+}
+
+/// Where each session of [`simulate_windows`] starts among `len` drawings: every `2 * window`
+/// drawings, as long as a whole session (`window` written, `window` read) fits.
+fn window_starts(len: usize, window: usize) -> impl Iterator<Item = usize> {
+    let window = window.max(1);
+    (0..len.saturating_sub(2 * window - 1)).step_by(2 * window)
 }
 
 /// What [`simulate_sessions`]' rows say in sum.
@@ -561,4 +568,20 @@ pub fn target_failures(rows: &[AdaptRow], k: usize) -> Vec<String> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window_starts;
+
+    #[test]
+    fn windows_cover_whole_sessions_only() {
+        let starts = |len, window| window_starts(len, window).collect::<Vec<_>>();
+        assert_eq!(starts(65, 10), [0, 20, 40]);
+        assert_eq!(starts(60, 30), [0]);
+        assert_eq!(starts(59, 30), Vec::<usize>::new());
+        assert_eq!(starts(0, 10), Vec::<usize>::new());
+        assert_eq!(starts(3, 0), [0]);
+        assert_eq!(starts(4, 0), [0, 2]);
+    }
 }
