@@ -19,9 +19,9 @@
 //! So no examples means the model's answer; a drawing like one the person corrected takes that
 //! correction; and a wrong or odd example sways only drawings like itself. The verdicts
 //! ("not sure", "not a digit") are the trust rules' on the adapted answer, except that a
-//! drawing close to an example of the digit it is read as is a digit ([`Params::vouch_within`]):
-//! what the person said goes. Examples are stored
-//! as images, not features, so that a new model recomputes them instead of misreading them.
+//! drawing close to an example of the digit it is read as is a digit
+//! ([`Params::vouch_within`]): what the person said goes. Examples are stored as images, not
+//! features, so that a new model recomputes them instead of misreading them.
 //! The parameters were chosen by `digitpad adapt-eval` on generated and real writers
 //! (docs/trust-and-personal.md, "Personal examples").
 
