@@ -156,6 +156,10 @@ pub(super) fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
         "Sessions: each writer's first half (at most {}) written, every miss corrected; their next drawings read (shown right). Hardest = the 8 writers read worst.",
         sessions.1
     );
+    // The page's rows of each protocol, kept for the table and the JSON.
+    let mut page_sessions = Vec::new();
+    let mut page_windows = serde_json::Map::new();
+    let mut page_k_rows = Vec::new();
     for adaptation in candidates.clone() {
         let rows = simulate_sessions(&classifier, &writers, sessions, adaptation);
         let s = summarize_sessions(&rows, 8);
@@ -176,6 +180,9 @@ pub(super) fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
             100.0 * s.well_read.1,
             s.well_read.2,
         );
+        if adaptation == Adaptation::PAGE {
+            page_sessions = rows;
+        }
     }
     for window in args.windows.iter().copied().filter(|&w| w > 0) {
         println!(
@@ -199,6 +206,9 @@ pub(super) fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
                 s.well_read.0,
                 s.well_read.2,
             );
+            if adaptation == Adaptation::PAGE {
+                page_windows.insert(window.to_string(), serde_json::to_value(rows)?);
+            }
         }
     }
     println!("\nk corrections per misread digit (classifier's digit):");
@@ -225,10 +235,11 @@ pub(super) fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
             easy.len(),
             if failures.is_empty() { "met".to_string() } else { format!("missed: {}", failures.join("; ")) }
         );
+        if adaptation == Adaptation::PAGE {
+            page_k_rows = rows;
+        }
     }
-    let rows = simulate(&classifier, &writers, &ks, policy, Adaptation::PAGE);
-    println!("\n{}", table(&rows, &ks));
-    let session_rows = simulate_sessions(&classifier, &writers, sessions, Adaptation::PAGE);
+    println!("\n{}", table(&page_k_rows, &ks));
     let wrong =
         crate::tuning::adaptation::wrong_correction(&classifier, &writers, Adaptation::PAGE);
     let worst = wrong
@@ -245,20 +256,11 @@ pub(super) fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
         100.0 * worst
     );
     if let Some(path) = &args.json {
-        // The page's way over every window, keyed by the window's size.
-        let windows: serde_json::Map<String, serde_json::Value> = args
-            .windows
-            .iter()
-            .filter(|&&w| w > 0)
-            .map(|&w| {
-                let rows = simulate_windows(&classifier, &writers, w, Adaptation::PAGE);
-                Ok((w.to_string(), serde_json::to_value(rows)?))
-            })
-            .collect::<Result<_>>()?;
+        // Every window's rows are keyed by the window's size.
         let json = serde_json::json!({
-            "k_per_digit": rows,
-            "sessions": session_rows,
-            "windows": windows,
+            "k_per_digit": page_k_rows,
+            "sessions": page_sessions,
+            "windows": page_windows,
         });
         write_atomically(path, &serde_json::to_vec_pretty(&json)?)?;
     }

@@ -369,16 +369,9 @@ impl Personal {
                     .params
                     .vouch_within
                     .is_some_and(|v| nearest <= f64::from(v));
-            let verdict = if !vouched && trust.rejects(logits, features) {
-                Verdict::NotDigit
-            } else if trust.is_unsure(logits) {
-                Verdict::Unsure
-            } else {
-                Verdict::Digit
-            };
             return Adapted {
                 probabilities: model,
-                verdict,
+                verdict: verdict(trust, (logits, features), vouched, trust.is_unsure(logits)),
                 source: source(digit),
             };
         }
@@ -392,18 +385,29 @@ impl Personal {
         // Mostly the person's own examples of the answer: a digit, whatever the model's
         // "not a digit" test says of the drawing on its own.
         let vouched = weight * votes[digit] / total >= 0.5;
-        let verdict = if !vouched && trust.rejects(logits, features) {
-            Verdict::NotDigit
-        } else if unsure {
-            Verdict::Unsure
-        } else {
-            Verdict::Digit
-        };
         Adapted {
             probabilities,
-            verdict,
+            verdict: verdict(trust, (logits, features), vouched, unsure),
             source: source(digit),
         }
+    }
+}
+
+/// The verdict on an adapted answer: "not a digit" when the trust rules reject the drawing
+/// (`logits`, `features`) and the person's examples do not vouch for it, else "not sure"
+/// when `unsure`, else a digit.
+fn verdict(
+    trust: &Trust,
+    (logits, features): (&[f32; CLASSES], &[f32]),
+    vouched: bool,
+    unsure: bool,
+) -> Verdict {
+    if !vouched && trust.rejects(logits, features) {
+        Verdict::NotDigit
+    } else if unsure {
+        Verdict::Unsure
+    } else {
+        Verdict::Digit
     }
 }
 
