@@ -8,9 +8,13 @@ pub(super) struct TuneGroupingArgs {
     /// only, see --pen-data).
     dir: Option<PathBuf>,
     /// Also compose numbers from the real pen digits of the tuning writers in this folder
-    /// (UNIPEN JSON lines; 12 numbers of 2-5 digits per writer).
+    /// (UNIPEN JSON lines; `--per-writer` numbers of 2-5 digits per writer).
     #[arg(long, value_name = "DIR")]
     pen_data: Option<PathBuf>,
+    /// Numbers composed from each tuning writer's digits: more than the evaluation's 12 give
+    /// the search more contexts for each digit (each is used in several numbers).
+    #[arg(long, value_name = "N", default_value_t = run::NUMBERS_PER_WRITER)]
+    per_writer: usize,
     /// The ONNX model.
     #[arg(long, default_value = "model/digitnet.onnx")]
     model: PathBuf,
@@ -30,7 +34,7 @@ pub(super) fn tune_grouping(args: TuneGroupingArgs) -> Result<()> {
         let tuning = PenData::load(dir)?.with_role(Role::Tuning);
         numbers.extend(crate::tuning::number_tuning::compose_real_numbers(
             &tuning.digits,
-            run::NUMBERS_PER_WRITER,
+            args.per_writer,
             0x7E57,
             &classifier,
         )?);
