@@ -294,3 +294,36 @@ fn digit_only_flags_are_refused_for_clothes() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--slashed-zero"), "{stderr}");
 }
+
+#[test]
+fn tune_grouping_scores_the_committed_numbers_and_names_pen_data_without_tuning_writers() {
+    let output = digitpad()
+        .args(["tune-grouping", "tests/fixtures/numbers"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_succeeded(&output);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("current weights: ") && text.contains("/60 numbers read right"),
+        "{text}"
+    );
+    // The committed pen fixture holds training writers only: nothing to compose numbers from.
+    let output = digitpad()
+        .args([
+            "tune-grouping",
+            "--pen-data",
+            "tests/fixtures/pen",
+            "--per-writer",
+            "30",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains("tests/fixtures/pen") && error.contains("no tuning writer"),
+        "{error}"
+    );
+}

@@ -32,12 +32,21 @@ pub(super) fn tune_grouping(args: TuneGroupingArgs) -> Result<()> {
     };
     if let Some(dir) = &args.pen_data {
         let tuning = PenData::load(dir)?.with_role(Role::Tuning);
-        numbers.extend(crate::tuning::number_tuning::compose_real_numbers(
+        let composed = crate::tuning::number_tuning::compose_real_numbers(
             &tuning.digits,
             args.per_writer,
             0x7E57,
             &classifier,
-        )?);
+        )?;
+        if composed.is_empty() && args.per_writer > 0 {
+            bail!(
+                "{}: no tuning writer has two digits to compose a number from (tuning writers: one in {} of the contributors other than {})",
+                dir.display(),
+                crate::train::pen_data::TUNING_ONE_IN,
+                crate::train::pen_data::VALIDATION_CONTRIBUTORS.join(", ")
+            );
+        }
+        numbers.extend(composed);
     }
     if numbers.is_empty() {
         bail!("nothing to tune on: name a folder of numbers, --pen-data DIR, or both");
