@@ -19,6 +19,15 @@ fn assert_succeeded(output: &std::process::Output) {
     );
 }
 
+/// `digitpad ARGS` run from the repository's root, as the docs write its commands.
+fn in_repo(args: &[&str]) -> std::process::Output {
+    digitpad()
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
@@ -44,11 +53,7 @@ fn fixture_data_dir() -> tempfile::TempDir {
 
 #[test]
 fn adapt_eval_reports_each_writer_and_the_targets() {
-    let output = digitpad()
-        .args(["adapt-eval", "--k", "1,3"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
+    let output = in_repo(&["adapt-eval", "--k", "1,3"]);
     assert_succeeded(&output);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -297,11 +302,7 @@ fn digit_only_flags_are_refused_for_clothes() {
 
 #[test]
 fn tune_grouping_scores_the_committed_numbers_and_names_pen_data_without_tuning_writers() {
-    let output = digitpad()
-        .args(["tune-grouping", "tests/fixtures/numbers"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
+    let output = in_repo(&["tune-grouping", "tests/fixtures/numbers"]);
     assert_succeeded(&output);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -309,17 +310,13 @@ fn tune_grouping_scores_the_committed_numbers_and_names_pen_data_without_tuning_
         "{text}"
     );
     // The committed pen fixture holds training writers only: nothing to compose numbers from.
-    let output = digitpad()
-        .args([
-            "tune-grouping",
-            "--pen-data",
-            "tests/fixtures/pen",
-            "--per-writer",
-            "30",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
+    let output = in_repo(&[
+        "tune-grouping",
+        "--pen-data",
+        "tests/fixtures/pen",
+        "--per-writer",
+        "30",
+    ]);
     assert!(!output.status.success());
     let error = String::from_utf8_lossy(&output.stderr);
     assert!(
