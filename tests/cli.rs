@@ -323,4 +323,16 @@ fn tune_grouping_scores_the_committed_numbers_and_names_pen_data_without_tuning_
         error.contains("tests/fixtures/pen") && error.contains("no tuning writer"),
         "{error}"
     );
+    // Letters can only be weighed when there are letters.
+    let output = in_repo(&[
+        "tune-grouping",
+        "tests/fixtures/numbers",
+        "--letter-weight",
+        "0.2",
+        "--tries",
+        "1",
+    ]);
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("--pen-data"), "{error}");
 }

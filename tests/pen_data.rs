@@ -84,3 +84,22 @@ fn composed_numbers_read_as_their_digits() {
         assert!(digits >= text.len(), "{text}: {digits} strokes");
     }
 }
+
+#[test]
+fn the_grouping_fit_refuses_letters_as_the_evaluation_does() {
+    use digitpad::number::Weights;
+    use digitpad::tuning::number_tuning::{letters_refused, read_real_letters};
+    let classifier = Classifier::from_onnx(MODEL, 50).unwrap();
+    let pen = fixture();
+    let report = evaluate_pen(&classifier, &pen, "committed sample", 1).unwrap();
+    let letters = read_real_letters(&pen.letters, &classifier).unwrap();
+    assert_eq!(letters.len(), pen.letters.len());
+    let refused = letters_refused(&letters, &Weights::DEFAULT);
+    let share = refused as f64 / letters.len() as f64;
+    assert!(
+        (share - report.letters_rejected).abs() < 1e-9,
+        "the fit refuses {refused} of {}, the evaluation {:.4}",
+        letters.len(),
+        report.letters_rejected
+    );
+}

@@ -18,14 +18,21 @@ pub(super) struct TuneGroupingArgs {
     /// The ONNX model.
     #[arg(long, default_value = "model/digitnet.onnx")]
     model: PathBuf,
+    /// What one real letter of the tuning writers refused is worth against one number read
+    /// right, in the search (0: letters are only counted). Needs --pen-data.
+    #[arg(long, value_name = "W", default_value_t = 0.0)]
+    letter_weight: f64,
     /// Random weight settings to try (0: only score the current weights).
     #[arg(long, default_value_t = 0)]
     tries: usize,
 }
 
 pub(super) fn tune_grouping(args: TuneGroupingArgs) -> Result<()> {
-    use crate::tuning::number_tuning::{load_numbers, score, search};
+    use crate::tuning::number_tuning::{
+        letters_refused, load_numbers, read_real_letters, score, search, Objective,
+    };
     let classifier = Classifier::from_onnx(&read_model(&args.model)?, 32)?;
+    let mut letters = Vec::new();
     let mut numbers = match &args.dir {
         Some(dir) => load_numbers(dir, &classifier)?,
         None => Vec::new(),
@@ -47,6 +54,10 @@ pub(super) fn tune_grouping(args: TuneGroupingArgs) -> Result<()> {
             );
         }
         numbers.extend(composed);
+        letters = read_real_letters(&tuning.letters, &classifier)?;
+    }
+    if args.letter_weight > 0.0 && letters.is_empty() {
+        bail!("--letter-weight weighs the tuning writers' real letters: name them with --pen-data DIR");
     }
     if numbers.is_empty() {
         bail!("nothing to tune on: name a folder of numbers, --pen-data DIR, or both");
@@ -57,18 +68,35 @@ pub(super) fn tune_grouping(args: TuneGroupingArgs) -> Result<()> {
         numbers.len(),
         100.0 * right as f64 / numbers.len() as f64
     );
+    let report_letters = |weights| {
+        if !letters.is_empty() {
+            let refused = letters_refused(&letters, weights);
+            println!(
+                "  real letters of the tuning writers refused: {refused}/{} ({:.1}%)",
+                letters.len(),
+                100.0 * refused as f64 / letters.len() as f64
+            );
+        }
+    };
+    report_letters(&crate::number::Weights::DEFAULT);
     for (name, reading) in &wrong {
         println!("  {name}: read {reading}");
     }
     if args.tries > 0 {
-        let (weights, right) = search(&numbers, args.tries, 1);
+        let objective = Objective {
+            letters: &letters,
+            letter_weight: args.letter_weight,
+        };
+        let (weights, _) = search(&numbers, objective, args.tries, 1);
+        let (right, wrong) = score(&numbers, &weights);
         println!(
             "best of {} tries: {right}/{} ({:.1}%) with {weights:?}",
             args.tries,
             numbers.len(),
             100.0 * right as f64 / numbers.len() as f64
         );
-        for (name, reading) in score(&numbers, &weights).1 {
+        report_letters(&weights);
+        for (name, reading) in wrong {
             println!("  {name}: read {reading}");
         }
     }

@@ -1,7 +1,10 @@
 //! Fitting the number reader's weights ([`crate::number::Weights`]) on a folder of written
-//! numbers (`<nn>-<number>.strokes`): every file's candidates are classified once, then a
-//! seeded random search over the weights keeps the ones that read the most numbers right.
-//! For `digitpad tune-grouping`, on a set made for tuning (never the committed test set).
+//! numbers (`<nn>-<number>.strokes`) and on real writing of the tuning writers: every
+//! drawing's candidates are classified once, then a seeded random search over the weights
+//! keeps the ones that read the most numbers right and, weighed against them, refuse the most
+//! letters (a letter split into strokes that each look like a digit, an R read "12", is how
+//! most letters get through). For `digitpad tune-grouping`, on a set made for tuning (never
+//! the committed test set).
 
 use std::path::Path;
 
@@ -12,6 +15,7 @@ use crate::classifier::Classifier;
 use crate::files::{read_stroke_file, stroke_files};
 use crate::number::{prepare_strokes, render, Prepared, Weights};
 use crate::strokes::Stroke;
+use crate::trust::Verdict;
 use crate::Prediction;
 
 /// A written number and its candidates' answers.
@@ -67,6 +71,41 @@ pub fn compose_real_numbers(
         .collect()
 }
 
+/// The real letters in `letters`, each placed on the pad as the evaluation places a drawing
+/// ([`crate::train::pen_eval`]) and classified: drawings the reader should not take for digits.
+pub fn read_real_letters(
+    letters: &[crate::train::pen_data::PenSample],
+    classifier: &Classifier,
+) -> Result<Vec<Written>> {
+    letters
+        .iter()
+        .enumerate()
+        .map(|(i, sample)| {
+            let on_pad =
+                crate::train::pen_data::to_pad(&sample.strokes, crate::train::pen_data::PAD_EXTENT);
+            Written::read(format!("letter-{i:05}"), String::new(), &on_pad, classifier)
+        })
+        .collect()
+}
+
+/// Whether the reading `weights` give `written` is refused as a whole: no digit, or some
+/// digit "not sure" or "not a digit" (the evaluation's test of a letter).
+pub fn refused(written: &Written, weights: &Weights) -> bool {
+    let split = written
+        .prepared
+        .candidates
+        .best_split(&written.predictions, weights);
+    split.is_empty()
+        || split
+            .iter()
+            .any(|&c| written.predictions[c].verdict != Verdict::Digit)
+}
+
+/// How many of `letters` the reading refuses with `weights`.
+pub fn letters_refused(letters: &[Written], weights: &Weights) -> usize {
+    letters.iter().filter(|l| refused(l, weights)).count()
+}
+
 /// Reads every `<nn>-<number>.strokes` in `dir` and classifies its candidates.
 pub fn load_numbers(dir: &Path, classifier: &Classifier) -> Result<Vec<Written>> {
     let paths = stroke_files(dir, "numbers")?;
@@ -116,11 +155,39 @@ pub fn score(numbers: &[Written], weights: &Weights) -> (usize, Vec<(String, Str
     (right, wrong)
 }
 
+/// What the search maximizes: numbers read right, plus `letter_weight` for each of `letters`
+/// refused.
+#[derive(Clone, Copy)]
+pub struct Objective<'a> {
+    /// Real letters the reader should refuse.
+    pub letters: &'a [Written],
+    /// What one refused letter is worth against one number read right.
+    pub letter_weight: f64,
+}
+
+impl Objective<'_> {
+    /// The objective's value for `weights`.
+    pub fn value(&self, numbers: &[Written], weights: &Weights) -> f64 {
+        let right = score(numbers, weights).0 as f64;
+        if self.letter_weight > 0.0 {
+            right + self.letter_weight * letters_refused(self.letters, weights) as f64
+        } else {
+            right
+        }
+    }
+}
+
 /// Seeded random search over plausible weights, then around the best found: the best
 /// weights of `2 * tries`.
-pub fn search(numbers: &[Written], tries: usize, seed: u64) -> (Weights, usize) {
+pub fn search(
+    numbers: &[Written],
+    objective: Objective,
+    tries: usize,
+    seed: u64,
+) -> (Weights, f64) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let mut best = (Weights::DEFAULT, score(numbers, &Weights::DEFAULT).0);
+    let value = |w: &Weights| objective.value(numbers, w);
+    let mut best = (Weights::DEFAULT, value(&Weights::DEFAULT));
     for _ in 0..tries {
         let w = Weights {
             free_gap: rng.random_range(0.0..0.3),
@@ -137,9 +204,9 @@ pub fn search(numbers: &[Written], tries: usize, seed: u64) -> (Weights, usize) 
             wide_cost: rng.random_range(0.0..8.0),
             digit_bonus: rng.random_range(0.0..4.0),
         };
-        let right = score(numbers, &w).0;
-        if right > best.1 {
-            best = (w, right);
+        let v = value(&w);
+        if v > best.1 {
+            best = (w, v);
         }
     }
     // Then small steps around the best (each weight by up to 15%), as many again.
@@ -161,9 +228,9 @@ pub fn search(numbers: &[Written], tries: usize, seed: u64) -> (Weights, usize) 
             wide_cost: nudge(b.wide_cost),
             digit_bonus: nudge(b.digit_bonus),
         };
-        let right = score(numbers, &w).0;
-        if right > best.1 {
-            best = (w, right);
+        let v = value(&w);
+        if v > best.1 {
+            best = (w, v);
         }
     }
     best
