@@ -310,29 +310,24 @@ fn tune_grouping_scores_the_committed_numbers_and_names_pen_data_without_tuning_
         "{text}"
     );
     // The committed pen fixture holds training writers only: nothing to compose numbers from.
-    let output = in_repo(&[
-        "tune-grouping",
-        "--pen-data",
-        "tests/fixtures/pen",
-        "--per-writer",
-        "30",
-    ]);
-    assert!(!output.status.success());
-    let error = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        error.contains("tests/fixtures/pen") && error.contains("no tuning writer"),
-        "{error}"
+    let fails_naming = |args: &[&str], needles: &[&str]| {
+        let output = in_repo(args);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        let error = String::from_utf8_lossy(&output.stderr);
+        assert!(needles.iter().all(|n| error.contains(n)), "{error}");
+    };
+    fails_naming(
+        &["tune-grouping", "--pen-data", "tests/fixtures/pen"],
+        &["tests/fixtures/pen", "no tuning writer"],
     );
     // Letters can only be weighed when there are letters.
-    let output = in_repo(&[
-        "tune-grouping",
-        "tests/fixtures/numbers",
-        "--letter-weight",
-        "0.2",
-        "--tries",
-        "1",
-    ]);
-    assert!(!output.status.success());
-    let error = String::from_utf8_lossy(&output.stderr);
-    assert!(error.contains("--pen-data"), "{error}");
+    fails_naming(
+        &[
+            "tune-grouping",
+            "tests/fixtures/numbers",
+            "--letter-weight",
+            "0.2",
+        ],
+        &["--pen-data"],
+    );
 }
