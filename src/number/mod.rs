@@ -33,8 +33,12 @@ pub use raster::{read_raster, RasterDigit, ReadError};
 pub const MAX_PIECES: usize = 4;
 
 /// How the reading weighs what people's digits do and do not do, in units of
-/// log-probability. Fitted by `digitpad tune-grouping` on generated numbers made with another
-/// seed than the committed ones (`tests/fixtures/numbers/make_numbers.py --seed 2`).
+/// log-probability. Fitted by `digitpad tune-grouping` (2,000 tries, `--letter-weight 0.2`)
+/// on generated numbers made with other seeds than the committed ones
+/// (`tests/fixtures/numbers/make_numbers.py --seed 2` to `8`, 420 numbers), 1,020 numbers
+/// composed from the tuning writers' real digits (`--per-writer 60`) and their 2,440 real
+/// letters, each refused letter worth 0.2 of a number read right
+/// (docs/decisions/real-pen-data.md, "Letters read as numbers").
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Weights {
     /// A gap inside a digit up to this fraction of its height costs nothing (a 5's flag).
@@ -66,6 +70,12 @@ pub struct Weights {
     pub wide: f32,
     /// See `wide`.
     pub wide_cost: f32,
+    /// Two neighbouring digits whose heights are at least this fraction of each other cost
+    /// nothing: digits of a number are about as tall as each other, while a letter split into
+    /// stroke-digits is not (an R's bowl is half its stem).
+    pub free_ratio: f32,
+    /// Cost per unit of height ratio below `free_ratio`.
+    pub ratio_cost: f32,
     /// What each digit of a reading is worth in itself: without it, two digits that the
     /// model also reads as one confident blob would tie with their split.
     pub digit_bonus: f32,
@@ -74,18 +84,20 @@ pub struct Weights {
 impl Weights {
     /// The weights the page and the CLI use.
     pub const DEFAULT: Weights = Weights {
-        free_gap: 0.3,
-        gap_cost: 1.1,
-        free_overlap: 0.57,
-        overlap_cost: 1.9,
-        touch_cost: 0.09,
-        cross_cost: 0.54,
-        free_offset: 0.048,
-        offset_cost: 5.8,
-        stray_cost: 4.9,
-        wide: 1.5,
-        wide_cost: 5.1,
-        digit_bonus: 1.05,
+        free_gap: 0.061,
+        gap_cost: 4.25,
+        free_overlap: 0.785,
+        overlap_cost: 5.28,
+        touch_cost: 0.30,
+        cross_cost: 0.28,
+        free_offset: 0.127,
+        offset_cost: 31.3,
+        stray_cost: 1.96,
+        wide: 0.973,
+        wide_cost: 0.734,
+        free_ratio: 0.586,
+        ratio_cost: 2.67,
+        digit_bonus: 1.005,
     };
 }
 

@@ -50,9 +50,11 @@ pub(super) fn split_cost(
     let offset = ((left.min_y + left.max_y) - (right.min_y + right.max_y)).abs()
         / 2.0
         / left.height().max(right.height()).max(1e-6);
+    let ratio = left.height().min(right.height()) / left.height().max(right.height()).max(1e-6);
     touch_cost
         + w.overlap_cost * (relative - w.free_overlap).max(0.0)
         + w.offset_cost * (offset - w.free_offset).max(0.0)
+        + w.ratio_cost * (w.free_ratio - ratio).max(0.0)
 }
 
 impl Candidates {

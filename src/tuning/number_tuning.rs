@@ -202,6 +202,8 @@ pub fn search(
             // Digits as wide as tall are common (0, 2, 4, 7): never penalize those.
             wide: rng.random_range(0.9..1.6),
             wide_cost: rng.random_range(0.0..8.0),
+            free_ratio: rng.random_range(0.0..0.8),
+            ratio_cost: rng.random_range(0.0..10.0),
             digit_bonus: rng.random_range(0.0..4.0),
         };
         let v = value(&w);
@@ -226,6 +228,8 @@ pub fn search(
             // Digits as wide as tall are common (0, 2, 4, 7): never penalize those.
             wide: nudge(b.wide).clamp(0.9, 1.6),
             wide_cost: nudge(b.wide_cost),
+            free_ratio: nudge(b.free_ratio).min(1.0),
+            ratio_cost: nudge(b.ratio_cost),
             digit_bonus: nudge(b.digit_bonus),
         };
         let v = value(&w);
