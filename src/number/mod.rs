@@ -337,6 +337,30 @@ mod tests {
     }
 
     #[test]
+    fn neighbours_of_very_different_heights_cost_more_than_a_number_s_digits() {
+        let digit = |b: Bounds| Candidate {
+            pieces: vec![0],
+            bounds: b,
+            gap: 0.0,
+        };
+        let apart = vec![vec![Contact::Apart; 2]; 2];
+        let left = digit(boxed(0.0, 0.5, 0.0, 1.0));
+        // The same vertical centre: only the heights differ.
+        let cost = |top: f32, bottom: f32| {
+            let right = Candidate {
+                pieces: vec![1],
+                ..digit(boxed(0.7, 1.2, top, bottom))
+            };
+            super::split::split_cost(&left, &right, &apart, &Weights::DEFAULT)
+        };
+        let as_tall = cost(0.0, 1.0);
+        let nearly_as_tall = cost(0.05, 0.95);
+        let half_as_tall = cost(0.25, 0.75);
+        assert_eq!(as_tall, nearly_as_tall);
+        assert!(half_as_tall > as_tall + 0.1, "{half_as_tall} vs {as_tall}");
+    }
+
+    #[test]
     fn digits_apart_are_read_apart_even_when_their_blob_looks_like_a_digit() {
         let boxes = [boxed(0.0, 0.5, 0.0, 1.0), boxed(0.8, 1.3, 0.0, 1.0)];
         let groups = split(&boxes, &[], |_| answer(8, 0.99, Verdict::Digit));
