@@ -444,6 +444,15 @@ mod tests {
         }
     }
 
+    /// [`trust`] without its "not a digit" rule: for tests of what the head turns, whatever
+    /// the rule would say of the drawings.
+    fn trust_that_rejects_nothing() -> Trust {
+        Trust {
+            not_digit: Vec::new(),
+            ..trust()
+        }
+    }
+
     /// Logits of a model that reads features by their nearest centre.
     fn logits(features: &[f32]) -> [f32; CLASSES] {
         let t = trust();
@@ -505,10 +514,7 @@ mod tests {
 
     #[test]
     fn the_head_turns_drawings_like_a_correction_and_leaves_clear_ones() {
-        let t = Trust {
-            not_digit: Vec::new(),
-            ..trust()
-        };
+        let t = trust_that_rejects_nothing();
         // The person's 7 at (255, 25) is read as 6 (centre (240, 0)).
         let mine = [255.0, 25.0];
         assert_eq!(argmax(&soft_logits(&mine)), 6);
@@ -533,10 +539,7 @@ mod tests {
 
     #[test]
     fn the_head_acts_only_near_the_examples() {
-        let t = Trust {
-            not_digit: Vec::new(),
-            ..trust()
-        };
+        let t = trust_that_rejects_nothing();
         let mine = [255.0, 25.0];
         let examples = || vec![(7, vec![(soft_logits(&mine), mine.to_vec())])];
         let everywhere = Personal::new(

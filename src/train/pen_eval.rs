@@ -33,6 +33,14 @@ pub enum Shown {
     Split,
 }
 
+/// Whether a reading with these verdicts, one per digit, is refused as a whole: nothing read,
+/// or some digit "not sure" or "not a digit". What a letter should get; the evaluation and the
+/// number reader's fit (`tune-grouping`) both count letters by it.
+pub fn is_refused<'a>(verdicts: impl IntoIterator<Item = &'a Verdict>) -> bool {
+    let mut verdicts = verdicts.into_iter().peekable();
+    verdicts.peek().is_none() || verdicts.any(|v| *v != Verdict::Digit)
+}
+
 /// How the page's reading of `digits` shows a drawing of `label`.
 pub fn shown(digits: &[ReadDigit], label: u8) -> Shown {
     match digits {
@@ -207,11 +215,7 @@ pub fn evaluate_pen(
         .collect();
     let mut rejected = 0;
     for digits in read_all_as_page(classifier, &strokes(&data.letters), PAD_EXTENT)? {
-        if digits.is_empty()
-            || digits
-                .iter()
-                .any(|d| d.prediction.verdict != Verdict::Digit)
-        {
+        if is_refused(digits.iter().map(|d| &d.prediction.verdict)) {
             rejected += 1;
         }
     }

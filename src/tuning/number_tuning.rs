@@ -15,7 +15,6 @@ use crate::classifier::Classifier;
 use crate::files::{read_stroke_file, stroke_files};
 use crate::number::{prepare_strokes, render, Prepared, Weights};
 use crate::strokes::Stroke;
-use crate::trust::Verdict;
 use crate::Prediction;
 
 /// A written number and its candidates' answers.
@@ -88,17 +87,14 @@ pub fn read_real_letters(
         .collect()
 }
 
-/// Whether the reading `weights` give `written` is refused as a whole: no digit, or some
-/// digit "not sure" or "not a digit" (the evaluation's test of a letter).
+/// Whether the reading `weights` give `written` is refused as a whole
+/// ([`crate::train::pen_eval::is_refused`], the evaluation's test of a letter).
 pub fn refused(written: &Written, weights: &Weights) -> bool {
     let split = written
         .prepared
         .candidates
         .best_split(&written.predictions, weights);
-    split.is_empty()
-        || split
-            .iter()
-            .any(|&c| written.predictions[c].verdict != Verdict::Digit)
+    crate::train::pen_eval::is_refused(split.iter().map(|&c| &written.predictions[c].verdict))
 }
 
 /// How many of `letters` the reading refuses with `weights`.
