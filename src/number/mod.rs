@@ -76,6 +76,14 @@ pub struct Weights {
     pub free_ratio: f32,
     /// Cost per unit of height ratio below `free_ratio`.
     pub ratio_cost: f32,
+    /// Two neighbouring digits whose horizontal overlap is at most this fraction of the
+    /// wider's width (at least 0.4 of the taller's height) cost nothing: neighbours share a
+    /// small part of their width (a 1 tucked under a 7's bar is narrow), while the strokes of
+    /// one letter often span the same width (an X's two bars, read "11"). Set by a grid on
+    /// the tuning writers' numbers and letters, the other weights held.
+    pub free_cover: f32,
+    /// Cost per unit of that overlap beyond `free_cover`.
+    pub cover_cost: f32,
     /// What each digit of a reading is worth in itself: without it, two digits that the
     /// model also reads as one confident blob would tie with their split.
     pub digit_bonus: f32,
@@ -97,6 +105,8 @@ impl Weights {
         wide_cost: 0.734,
         free_ratio: 0.586,
         ratio_cost: 2.67,
+        free_cover: 0.5,
+        cover_cost: 64.0,
         digit_bonus: 1.005,
     };
 }
@@ -358,6 +368,24 @@ mod tests {
         let half_as_tall = cost(0.25, 0.75);
         assert_eq!(as_tall, nearly_as_tall);
         assert!(half_as_tall > as_tall + 0.1, "{half_as_tall} vs {as_tall}");
+    }
+
+    #[test]
+    fn strokes_spanning_the_same_width_are_not_two_digits_but_narrow_overlapping_ones_are() {
+        // Each stroke alone reads as a sure 1; together as an unsure something.
+        let ones_or_unsure = |pieces: &[usize]| {
+            if pieces.len() == 1 {
+                answer(1, 0.99, Verdict::Digit)
+            } else {
+                answer(4, 0.4, Verdict::Unsure)
+            }
+        };
+        // An X: two bars across the same box, crossing.
+        let x = [boxed(0.0, 0.8, 0.0, 1.0), boxed(0.05, 0.85, 0.0, 1.0)];
+        assert_eq!(split(&x, &[(0, 1)], ones_or_unsure), vec![vec![0, 1]]);
+        // "11" written with the second 1 overlapping the first: narrow, as 1s are.
+        let ones = [boxed(0.0, 0.06, 0.0, 1.0), boxed(0.02, 0.08, 0.0, 1.0)];
+        assert_eq!(split(&ones, &[], ones_or_unsure), vec![vec![0], vec![1]]);
     }
 
     #[test]

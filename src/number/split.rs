@@ -6,6 +6,11 @@ use super::*;
 /// A group smaller than this fraction of the tallest piece is a dot.
 pub(super) const DOT: f32 = 0.2;
 
+/// The width (a fraction of the taller's height) below which a neighbour counts as this wide
+/// when their shared width is measured against the wider ([`Weights::free_cover`]): two
+/// narrow 1s written overlapping share much of their little width, unlike an X's bars.
+pub(super) const COVER_FLOOR: f32 = 0.4;
+
 /// How much a candidate is worth as one digit, given the model's answer for it.
 pub(super) fn worth(
     candidate: &Candidate,
@@ -47,6 +52,8 @@ pub(super) fn split_cost(
     let narrower = left.width().min(right.width());
     let floor = 0.05 * left.height().max(right.height());
     let relative = (overlap / narrower.max(floor).max(1e-6)).min(1.0);
+    let cover_floor = COVER_FLOOR * left.height().max(right.height());
+    let cover = (overlap / left.width().max(right.width()).max(cover_floor)).min(1.0);
     let offset = ((left.min_y + left.max_y) - (right.min_y + right.max_y)).abs()
         / 2.0
         / left.height().max(right.height()).max(1e-6);
@@ -55,6 +62,7 @@ pub(super) fn split_cost(
         + w.overlap_cost * (relative - w.free_overlap).max(0.0)
         + w.offset_cost * (offset - w.free_offset).max(0.0)
         + w.ratio_cost * (w.free_ratio - ratio).max(0.0)
+        + w.cover_cost * (cover - w.free_cover).max(0.0)
 }
 
 impl Candidates {

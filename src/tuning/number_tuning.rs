@@ -200,6 +200,8 @@ pub fn search(
             wide_cost: rng.random_range(0.0..8.0),
             free_ratio: rng.random_range(0.0..0.8),
             ratio_cost: rng.random_range(0.0..10.0),
+            free_cover: rng.random_range(0.2..1.0),
+            cover_cost: rng.random_range(0.0..10.0),
             digit_bonus: rng.random_range(0.0..4.0),
         };
         let v = value(&w);
@@ -226,6 +228,8 @@ pub fn search(
             wide_cost: nudge(b.wide_cost),
             free_ratio: nudge(b.free_ratio).min(1.0),
             ratio_cost: nudge(b.ratio_cost),
+            free_cover: nudge(b.free_cover).min(1.0),
+            cover_cost: nudge(b.cover_cost),
             digit_bonus: nudge(b.digit_bonus),
         };
         let v = value(&w);
