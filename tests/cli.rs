@@ -331,3 +331,42 @@ fn tune_grouping_scores_the_committed_numbers_and_names_pen_data_without_tuning_
         &["--pen-data"],
     );
 }
+
+#[test]
+fn a_held_out_contributor_s_writers_are_simulated_as_validation_writers() {
+    let output = in_repo(&[
+        "adapt-eval",
+        "--pen-data",
+        "tests/fixtures/pen",
+        "--hold-out",
+        "ced",
+        "--pen-role",
+        "validation",
+        "--k",
+        "1",
+        "--windows",
+        "0",
+    ]);
+    assert_succeeded(&output);
+    let text = String::from_utf8_lossy(&output.stdout);
+    // The committed sample's writers are all training writers; held out, ced's is not.
+    assert!(text.contains("ced/AAAA9018"), "{text}");
+    assert!(!text.contains("syn/bek-dig2"), "{text}");
+    let fails_naming = |args: &[&str], needles: &[&str]| {
+        let output = in_repo(args);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        let error = String::from_utf8_lossy(&output.stderr);
+        assert!(needles.iter().all(|n| error.contains(n)), "{error}");
+    };
+    fails_naming(
+        &[
+            "adapt-eval",
+            "--pen-data",
+            "tests/fixtures/pen",
+            "--hold-out",
+            "cef",
+        ],
+        &["\"cef\"", "ced, imp"],
+    );
+    fails_naming(&["adapt-eval", "--hold-out", "ced"], &["--pen-data"]);
+}

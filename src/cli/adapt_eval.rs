@@ -14,6 +14,10 @@ pub(super) struct AdaptEvalArgs {
     /// Simulate the real writers of this pen-data folder (UNIPEN JSON lines) instead.
     #[arg(long, value_name = "DIR")]
     pen_data: Option<PathBuf>,
+    /// Count this pen-data contributor's writers as validation too, as a model trained with
+    /// `digitpad train --hold-out CONTRIBUTOR` saw them: never (repeatable).
+    #[arg(long, value_name = "CONTRIBUTOR", value_delimiter = ',')]
+    hold_out: Vec<String>,
     /// Which of the pen data's writers (docs/trainer.md, "The writer-disjoint split").
     #[arg(long, value_enum, default_value = "tuning")]
     pen_role: PenRole,
@@ -65,6 +69,9 @@ pub(super) fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
             args.model.display()
         );
     }
+    if !args.hold_out.is_empty() && args.pen_data.is_none() {
+        bail!("--hold-out names pen-data contributors: it needs --pen-data DIR");
+    }
     let writers = match &args.pen_data {
         Some(dir) => {
             let role = match args.pen_role {
@@ -72,7 +79,9 @@ pub(super) fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
                 PenRole::Validation => Role::Validation,
                 PenRole::Train => Role::Train,
             };
-            let pen = PenData::load(dir)?.with_role(role);
+            let pen = PenData::load(dir)?
+                .holding_out(&args.hold_out)?
+                .with_role(role);
             crate::tuning::adaptation::pen_writers(&pen.digits, &classifier)?
         }
         None => load_writers(&args.writers, &classifier)?,

@@ -46,7 +46,7 @@ pub(super) fn calibrate(args: CalibrateArgs) -> Result<()> {
         sets
     };
     let pen = match pen_data::locate(args.pen.pen_data.as_deref()) {
-        Some(dir) => Some(PenData::load(&dir)?),
+        Some(dir) => Some(PenData::load(&dir)?.holding_out(&args.pen.hold_out)?),
         None => None,
     };
     let tuning = pen.as_ref().map(|p| {

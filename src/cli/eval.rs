@@ -58,7 +58,8 @@ pub(super) fn eval(args: EvalArgs) -> Result<()> {
         None
     };
     if let Some(dir) = pen_dir {
-        eval.pen = Some(run::validation_pen_report(&bytes, &PenData::load(&dir)?)?);
+        let pen = PenData::load(&dir)?.holding_out(&args.pen.hold_out)?;
+        eval.pen = Some(run::validation_pen_report(&bytes, &pen)?);
     }
     eprintln!(
         "{} on {} {} test images in {:.2} s",

@@ -24,6 +24,12 @@ pub(super) fn export(args: ExportArgs) -> Result<()> {
     })?;
     let device = state.config.device.device()?;
     let network = checkpoint::load_network(&args.checkpoint, &state, &device)?;
+    if !args.pen.hold_out.is_empty() && args.pen.hold_out != state.config.pen_held_out {
+        bail!(
+            "--hold-out: the checkpoint's run held out {:?}; its recipe decides what was held out",
+            state.config.pen_held_out
+        );
+    }
     let pen = run::load_pen_data(&state.config, args.pen.pen_data.as_deref())?;
     let data = run::load_data(&state.config, args.data.data_dir.as_deref(), pen.as_ref())?;
     run::finish_model(

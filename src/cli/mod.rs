@@ -105,6 +105,11 @@ struct PenArgs {
     /// Else $PEN_DATA_DIR, else ../shared/unipen when it exists.
     #[arg(long, value_name = "DIR")]
     pen_data: Option<PathBuf>,
+    /// Keep this pen-data contributor (a whole collecting site, e.g. ced) out of training
+    /// and tuning as well, and count its writers as validation: a stand-in for a site never
+    /// seen (docs/trainer.md, "The writer-disjoint split"). Repeatable.
+    #[arg(long, value_name = "CONTRIBUTOR", value_delimiter = ',')]
+    hold_out: Vec<String>,
 }
 
 /// Parses the command line and runs the command.

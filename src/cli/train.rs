@@ -178,6 +178,7 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
         let digit_only = args.styles.first_given().or_else(|| {
             [
                 ("--pen-data", args.pen.pen_data.is_some()),
+                ("--hold-out", !args.pen.hold_out.is_empty()),
                 ("--pen-copies", args.pen_copies.is_some()),
                 ("--pen-redraw", args.pen_redraw.is_some()),
                 ("--stroke-shift", args.stroke_shift.is_some()),
@@ -231,7 +232,11 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
                 ..p.jitter
             },
         }),
+        pen_held_out: args.pen.hold_out.clone(),
     };
+    if !config.pen_held_out.is_empty() && config.pen.is_none() {
+        bail!("--hold-out keeps pen-data writers out of training: it needs pen data (drop --no-pen-data)");
+    }
     let run_name = format!("{}-{}", config.architecture.name(), config.dataset.name());
     let out_dir = args
         .out

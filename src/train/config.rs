@@ -128,6 +128,11 @@ pub struct TrainConfig {
     /// as every run before pen data was).
     #[serde(default)]
     pub pen: Option<PenRecipe>,
+    /// Pen-data contributors kept out of training and tuning beside the validation ones
+    /// (`--hold-out`): a stand-in for a site the product has never seen. Empty in the
+    /// shipped recipe.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pen_held_out: Vec<String>,
 }
 
 /// How a run learns from real pen writing ([`super::pen_data`]): the digits of the training
@@ -188,6 +193,7 @@ impl Default for TrainConfig {
             device: DeviceChoice::Cpu,
             limit: None,
             pen: Some(PenRecipe::SHIPPED),
+            pen_held_out: Vec::new(),
         }
     }
 }

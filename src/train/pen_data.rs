@@ -183,6 +183,9 @@ pub struct PenData {
     pub digits: Vec<PenSample>,
     /// Isolated letters (may be empty when the folder has no letters file).
     pub letters: Vec<PenSample>,
+    /// Contributors kept out of training and tuning beside [`VALIDATION_CONTRIBUTORS`]
+    /// ([`PenData::holding_out`]).
+    pub held_out: Vec<String>,
 }
 
 impl PenData {
@@ -213,20 +216,79 @@ impl PenData {
         } else {
             Vec::new()
         };
-        Ok(PenData { digits, letters })
+        Ok(PenData {
+            digits,
+            letters,
+            held_out: Vec::new(),
+        })
+    }
+
+    /// The same data with `contributors` moved to validation as well: a model trained
+    /// without a whole site, and measured on it, stands for how the product reads a site it
+    /// has never seen (its writers' misses are what corrections on the page meet). A
+    /// contributor with no sample here, or one that is validation already, is an error.
+    pub fn holding_out(mut self, contributors: &[String]) -> Result<PenData> {
+        for c in contributors {
+            if VALIDATION_CONTRIBUTORS.contains(&c.as_str()) {
+                bail!(
+                    "--hold-out {c}: {c} is a validation contributor already ({})",
+                    VALIDATION_CONTRIBUTORS.join(", ")
+                );
+            }
+            let present = self
+                .digits
+                .iter()
+                .chain(&self.letters)
+                .any(|s| contributor(&s.writer) == c);
+            if !present {
+                let mut known: Vec<&str> = self
+                    .digits
+                    .iter()
+                    .chain(&self.letters)
+                    .map(|s| contributor(&s.writer))
+                    .collect();
+                known.sort_unstable();
+                known.dedup();
+                bail!("--hold-out {c}: no writer of contributor {c:?} in the pen data (its contributors: {})", known.join(", "));
+            }
+            if !self.held_out.contains(c) {
+                self.held_out.push(c.clone());
+            }
+        }
+        Ok(self)
+    }
+
+    /// The role of `writer` in this data: [`Role::of`], or validation for a held-out
+    /// contributor.
+    pub fn role_of(&self, writer: &str) -> Role {
+        if self.held_out.iter().any(|c| c == contributor(writer)) {
+            Role::Validation
+        } else {
+            Role::of(writer)
+        }
+    }
+
+    /// The contributors whose writers are validation only: the fixed ones, then any held out.
+    pub fn validation_contributors(&self) -> Vec<String> {
+        VALIDATION_CONTRIBUTORS
+            .iter()
+            .map(|c| c.to_string())
+            .chain(self.held_out.iter().cloned())
+            .collect()
     }
 
     /// The samples of writers in `role`.
     pub fn with_role(&self, role: Role) -> PenData {
         let keep = |set: &[PenSample]| -> Vec<PenSample> {
             set.iter()
-                .filter(|s| Role::of(&s.writer) == role)
+                .filter(|s| self.role_of(&s.writer) == role)
                 .cloned()
                 .collect()
         };
         PenData {
             digits: keep(&self.digits),
             letters: keep(&self.letters),
+            held_out: self.held_out.clone(),
         }
     }
 
@@ -235,12 +297,12 @@ impl PenData {
         let mut counts: BTreeMap<Role, (usize, usize, std::collections::BTreeSet<&str>)> =
             BTreeMap::new();
         for s in &self.digits {
-            let e = counts.entry(Role::of(&s.writer)).or_default();
+            let e = counts.entry(self.role_of(&s.writer)).or_default();
             e.0 += 1;
             e.2.insert(&s.writer);
         }
         for s in &self.letters {
-            let e = counts.entry(Role::of(&s.writer)).or_default();
+            let e = counts.entry(self.role_of(&s.writer)).or_default();
             e.1 += 1;
             e.2.insert(&s.writer);
         }
@@ -451,6 +513,50 @@ mod tests {
         assert_eq!(samples[0].strokes[0][2], Point::new(40.0, 200.0));
         assert_eq!(samples[1].label, PenLabel::Letter('x'));
         assert_eq!(samples[1].strokes.len(), 2);
+    }
+
+    #[test]
+    fn a_held_out_contributor_is_validation_and_nothing_else() {
+        let digits = parse_jsonl(
+            &format!(
+                "{TWO_LINES}{}",
+                r#"{"label":3,"writer":"ced/c3","strokes":[[[0,0],[9,9]]]}"#
+            ),
+            "t.jsonl",
+        )
+        .unwrap();
+        let data = PenData {
+            digits,
+            ..PenData::default()
+        };
+        assert_ne!(data.role_of("ced/c3"), Role::Validation);
+        let held = data.clone().holding_out(&["ced".to_string()]).unwrap();
+        assert_eq!(held.role_of("ced/c3"), Role::Validation);
+        assert_eq!(held.role_of("syn/a1"), Role::of("syn/a1"));
+        let validation = held.with_role(Role::Validation);
+        let writers: Vec<&str> = validation
+            .digits
+            .iter()
+            .map(|s| s.writer.as_str())
+            .collect();
+        assert_eq!(writers, ["app/b2", "ced/c3"]);
+        assert!(held
+            .with_role(Role::Train)
+            .digits
+            .iter()
+            .all(|s| !s.writer.starts_with("ced/")));
+        assert_eq!(held.validation_contributors(), ["app", "tos", "ced"]);
+        // Named wrongly: said so, with what there is.
+        let err = format!(
+            "{:#}",
+            data.clone().holding_out(&["cef".into()]).unwrap_err()
+        );
+        assert!(
+            err.contains("\"cef\"") && err.contains("app, ced, syn"),
+            "{err}"
+        );
+        let err = format!("{:#}", data.holding_out(&["tos".into()]).unwrap_err());
+        assert!(err.contains("validation contributor already"), "{err}");
     }
 
     #[test]

@@ -122,7 +122,7 @@ pub fn load_pen_data(config: &TrainConfig, pen_dir: Option<&Path>) -> Result<Opt
             pen_data::PEN_DATA_ENV
         )
     })?;
-    let data = PenData::load(&dir)?;
+    let data = PenData::load(&dir)?.holding_out(&config.pen_held_out)?;
     eprintln!("pen data from {}: {}", dir.display(), data.summary());
     Ok(Some(data))
 }
@@ -480,7 +480,7 @@ pub fn validation_pen_report(bytes: &[u8], pen: &PenData) -> Result<PenReport> {
         &pen.with_role(Role::Validation),
         &format!(
             "UNIPEN contributors {} (validation: never trained or tuned on)",
-            pen_data::VALIDATION_CONTRIBUTORS.join(", ")
+            pen.validation_contributors().join(", ")
         ),
         NUMBERS_PER_WRITER,
     )?;
