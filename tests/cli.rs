@@ -28,6 +28,15 @@ fn in_repo(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Runs `args` in the repository and checks that it fails with every one of `needles` in its
+/// error output.
+fn fails_naming(args: &[&str], needles: &[&str]) {
+    let output = in_repo(args);
+    assert!(!output.status.success(), "{args:?} succeeded");
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(needles.iter().all(|n| error.contains(n)), "{error}");
+}
+
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
@@ -310,12 +319,6 @@ fn tune_grouping_scores_the_committed_numbers_and_names_pen_data_without_tuning_
         "{text}"
     );
     // The committed pen fixture holds training writers only: nothing to compose numbers from.
-    let fails_naming = |args: &[&str], needles: &[&str]| {
-        let output = in_repo(args);
-        assert!(!output.status.success(), "{args:?} succeeded");
-        let error = String::from_utf8_lossy(&output.stderr);
-        assert!(needles.iter().all(|n| error.contains(n)), "{error}");
-    };
     fails_naming(
         &["tune-grouping", "--pen-data", "tests/fixtures/pen"],
         &["tests/fixtures/pen", "no tuning writer"],
@@ -352,12 +355,6 @@ fn a_held_out_contributor_s_writers_are_simulated_as_validation_writers() {
     // The committed sample's writers are all training writers; held out, ced's is not.
     assert!(text.contains("ced/AAAA9018"), "{text}");
     assert!(!text.contains("syn/bek-dig2"), "{text}");
-    let fails_naming = |args: &[&str], needles: &[&str]| {
-        let output = in_repo(args);
-        assert!(!output.status.success(), "{args:?} succeeded");
-        let error = String::from_utf8_lossy(&output.stderr);
-        assert!(needles.iter().all(|n| error.contains(n)), "{error}");
-    };
     fails_naming(
         &[
             "adapt-eval",
