@@ -79,6 +79,18 @@ fn adapt_eval_reports_each_writer_and_the_targets() {
         );
     }
     assert!(text.contains("fixed") && text.contains("broke"), "{text}");
+    // What the corrections could reach: the generated writers repeat their hand, so every
+    // drawing the model missed in the read halves is of a digit they corrected.
+    let missed = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("the page: the model alone missed "))
+        .expect("the page's misses are counted");
+    let counts: Vec<usize> = missed
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert!(counts.len() >= 2 && counts[0] > 0, "{missed}");
+    assert_eq!(counts[0], counts[1], "{missed}");
 }
 
 #[test]

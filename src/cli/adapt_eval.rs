@@ -190,6 +190,10 @@ pub(super) fn adapt_eval(args: AdaptEvalArgs) -> Result<()> {
             s.well_read.2,
         );
         if adaptation == Adaptation::PAGE {
+            println!(
+                "  the page: the model alone missed {} of the drawings read; {} of them are of a digit the writer corrected while writing (a correction covers its own digit)",
+                s.missed.0, s.missed.1
+            );
             page_sessions = rows;
         }
     }

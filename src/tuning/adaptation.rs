@@ -299,6 +299,13 @@ pub struct SessionRow {
     /// Drawings read afterwards that the model showed right and the corrections turned wrong.
     #[serde(default)]
     pub broken: usize,
+    /// Drawings read afterwards that the model alone did not show right.
+    #[serde(default)]
+    pub missed: usize,
+    /// Of those, the drawings of a digit the writer corrected in the written part: the only
+    /// ones a correction, which covers its own digit, could be expected to reach.
+    #[serde(default)]
+    pub missed_of_corrected_digit: usize,
 }
 
 /// One session: `written` drawn in order, each read with the corrections made so far and
@@ -321,6 +328,7 @@ fn session(
     let model = Personal::default();
     let personal = adaptation.personal(trust, corrected.iter().copied());
     let (mut before, mut after, mut fixed, mut broken) = (0, 0, 0, 0);
+    let (mut missed, mut missed_of_corrected_digit) = (0, 0);
     for drawing in measured {
         let was = shown_right(&model, trust, drawing);
         let is = shown_right(&personal, trust, drawing);
@@ -328,6 +336,11 @@ fn session(
         after += usize::from(is);
         fixed += usize::from(is && !was);
         broken += usize::from(was && !is);
+        if !was {
+            missed += 1;
+            missed_of_corrected_digit +=
+                usize::from(corrected.iter().any(|c| c.digit == drawing.digit));
+        }
     }
     let share = |n: usize| n as f64 / measured.len().max(1) as f64;
     SessionRow {
@@ -340,6 +353,8 @@ fn session(
         after: share(after),
         fixed,
         broken,
+        missed,
+        missed_of_corrected_digit,
     }
 }
 
@@ -428,6 +443,9 @@ pub struct SessionSummary {
     /// Drawings the corrections turned right, and drawings shown right that they turned
     /// wrong, in all.
     pub fixed_broken: (usize, usize),
+    /// Drawings the model alone missed in the read parts, and how many of them are of a
+    /// digit corrected in the written part.
+    pub missed: (usize, usize),
 }
 
 /// Sums up `rows`, the hardest `hardest` writers apart.
@@ -465,6 +483,10 @@ pub fn summarize_sessions(rows: &[SessionRow], hardest: usize) -> SessionSummary
         fixed_broken: (
             rows.iter().map(|r| r.fixed).sum(),
             rows.iter().map(|r| r.broken).sum(),
+        ),
+        missed: (
+            rows.iter().map(|r| r.missed).sum(),
+            rows.iter().map(|r| r.missed_of_corrected_digit).sum(),
         ),
     }
 }
