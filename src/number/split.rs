@@ -50,14 +50,13 @@ pub(super) fn split_cost(
     };
     let overlap = (left.max_x.min(right.max_x) - right.min_x.max(left.min_x)).max(0.0);
     let narrower = left.width().min(right.width());
-    let floor = 0.05 * left.height().max(right.height());
+    let taller = left.height().max(right.height());
+    let floor = 0.05 * taller;
     let relative = (overlap / narrower.max(floor).max(1e-6)).min(1.0);
-    let cover_floor = COVER_FLOOR * left.height().max(right.height());
-    let cover = (overlap / left.width().max(right.width()).max(cover_floor)).min(1.0);
-    let offset = ((left.min_y + left.max_y) - (right.min_y + right.max_y)).abs()
-        / 2.0
-        / left.height().max(right.height()).max(1e-6);
-    let ratio = left.height().min(right.height()) / left.height().max(right.height()).max(1e-6);
+    let cover = (overlap / left.width().max(right.width()).max(COVER_FLOOR * taller)).min(1.0);
+    let offset =
+        ((left.min_y + left.max_y) - (right.min_y + right.max_y)).abs() / 2.0 / taller.max(1e-6);
+    let ratio = left.height().min(right.height()) / taller.max(1e-6);
     touch_cost
         + w.overlap_cost * (relative - w.free_overlap).max(0.0)
         + w.offset_cost * (offset - w.free_offset).max(0.0)

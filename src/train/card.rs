@@ -408,12 +408,7 @@ pub fn model_card(
                 String::new()
             },
             pen.letter_weight,
-            super::pen_data::VALIDATION_CONTRIBUTORS
-                .iter()
-                .map(|c| c.to_string())
-                .chain(config.pen_held_out.iter().cloned())
-                .collect::<Vec<_>>()
-                .join(", "),
+            super::pen_data::validation_contributors(&config.pen_held_out).join(", "),
             super::pen_data::TUNING_ONE_IN
         );
     }

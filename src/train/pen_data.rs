@@ -176,6 +176,16 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<PenSample>> {
     parse_jsonl(&text, &path.display().to_string())
 }
 
+/// The contributors whose writers are validation only when `held_out` are kept out too: the
+/// fixed ones ([`VALIDATION_CONTRIBUTORS`]), then those.
+pub fn validation_contributors(held_out: &[String]) -> Vec<String> {
+    VALIDATION_CONTRIBUTORS
+        .iter()
+        .map(|c| c.to_string())
+        .chain(held_out.iter().cloned())
+        .collect()
+}
+
 /// A pen-data folder's digits and letters.
 #[derive(Clone, Debug, Default)]
 pub struct PenData {
@@ -228,6 +238,15 @@ impl PenData {
     /// has never seen (its writers' misses are what corrections on the page meet). A
     /// contributor with no sample here, or one that is validation already, is an error.
     pub fn holding_out(mut self, contributors: &[String]) -> Result<PenData> {
+        if contributors.is_empty() {
+            return Ok(self);
+        }
+        let known: std::collections::BTreeSet<&str> = self
+            .digits
+            .iter()
+            .chain(&self.letters)
+            .map(|s| contributor(&s.writer))
+            .collect();
         for c in contributors {
             if VALIDATION_CONTRIBUTORS.contains(&c.as_str()) {
                 bail!(
@@ -235,21 +254,11 @@ impl PenData {
                     VALIDATION_CONTRIBUTORS.join(", ")
                 );
             }
-            let present = self
-                .digits
-                .iter()
-                .chain(&self.letters)
-                .any(|s| contributor(&s.writer) == c);
-            if !present {
-                let mut known: Vec<&str> = self
-                    .digits
-                    .iter()
-                    .chain(&self.letters)
-                    .map(|s| contributor(&s.writer))
-                    .collect();
-                known.sort_unstable();
-                known.dedup();
-                bail!("--hold-out {c}: no writer of contributor {c:?} in the pen data (its contributors: {})", known.join(", "));
+            if !known.contains(c.as_str()) {
+                bail!(
+                    "--hold-out {c}: no writer of contributor {c:?} in the pen data (its contributors: {})",
+                    known.iter().copied().collect::<Vec<_>>().join(", ")
+                );
             }
             if !self.held_out.contains(c) {
                 self.held_out.push(c.clone());
@@ -270,11 +279,7 @@ impl PenData {
 
     /// The contributors whose writers are validation only: the fixed ones, then any held out.
     pub fn validation_contributors(&self) -> Vec<String> {
-        VALIDATION_CONTRIBUTORS
-            .iter()
-            .map(|c| c.to_string())
-            .chain(self.held_out.iter().cloned())
-            .collect()
+        validation_contributors(&self.held_out)
     }
 
     /// The samples of writers in `role`.
