@@ -379,3 +379,33 @@ fn a_held_out_contributor_s_writers_are_simulated_as_validation_writers() {
     );
     fails_naming(&["adapt-eval", "--hold-out", "ced"], &["--pen-data"]);
 }
+
+/// `calibrate --unsure-margin` fits the rules under another "not sure" margin and stores it
+/// with them (on a copy of the shipped model, with the fixture's images and pen writing); a
+/// margin that is no probability margin is refused before anything is read.
+#[test]
+fn calibrate_stores_the_unsure_margin_it_was_given() {
+    let data = fixture_data_dir();
+    let out = tempfile::tempdir().unwrap();
+    let model = out.path().join("digitnet.onnx");
+    std::fs::copy(repo("model/digitnet.onnx"), &model).unwrap();
+    let output = digitpad()
+        .arg("calibrate")
+        .arg(&model)
+        .arg("--data-dir")
+        .arg(data.path())
+        .arg("--pen-data")
+        .arg(repo("tests/fixtures/pen"))
+        .args(["--unsure-margin", "0.25"])
+        .output()
+        .unwrap();
+    assert_succeeded(&output);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("calibration.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["unsure_margin"].as_f64(), Some(0.25));
+    fails_naming(
+        &["calibrate", "--unsure-margin", "1.5"],
+        &["--unsure-margin 1.5", "from 0 up to"],
+    );
+}

@@ -18,10 +18,21 @@ pub(super) struct CalibrateArgs {
     /// repository's tests/fixtures/nondigits when present].
     #[arg(long, value_name = "DIR")]
     nondigits: Vec<PathBuf>,
+    /// "Not sure" when the two best digits' probabilities are closer than this; the "not a
+    /// digit" thresholds are fitted under it.
+    #[arg(long, value_name = "P", default_value_t = crate::trust::DEFAULT_UNSURE_MARGIN)]
+    unsure_margin: f32,
 }
 
 pub(super) fn calibrate(args: CalibrateArgs) -> Result<()> {
     use crate::train::calibration::{self, calibrate_model, load_drawings};
+    if !(0.0..1.0).contains(&args.unsure_margin) {
+        bail!(
+            "--unsure-margin {} is not a probability margin: expected a number from 0 up to, not \
+             including, 1",
+            args.unsure_margin
+        );
+    }
     let bytes = read_model(&args.model)?;
     let dir = data::locate(args.data.dataset, args.data.data_dir.as_deref())?;
     let all = data::load_split(args.data.dataset, &dir, Split::Train)?;
@@ -63,8 +74,15 @@ pub(super) fn calibrate(args: CalibrateArgs) -> Result<()> {
     if let Some(pen) = &pen {
         drawings.extend(run::validation_drawings(pen));
     }
-    let (calibrated, mut report) = calibrate_model(&bytes, &validation, real, &test, &drawings)
-        .with_context(|| format!("calibrating {}", args.model.display()))?;
+    let (calibrated, mut report) = calibrate_model(
+        &bytes,
+        &validation,
+        real,
+        &test,
+        &drawings,
+        args.unsure_margin,
+    )
+    .with_context(|| format!("calibrating {}", args.model.display()))?;
     let out = args.model.parent().unwrap_or(Path::new("."));
     if report.weights.converted == 0 {
         // The weights were float16 already: what the conversion changed was measured when it

@@ -366,6 +366,7 @@ pub fn finish_model(
                 .map(|(digits, letters)| calibration::RealWriting { digits, letters }),
             test,
             &drawings,
+            crate::trust::DEFAULT_UNSURE_MARGIN,
         )?;
         eprintln!("{}", trust.to_table());
         (bytes, Some(trust))

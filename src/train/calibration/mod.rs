@@ -32,7 +32,7 @@ use crate::metrics::{
 };
 use crate::onnx::writer::{store_weights_as_f16, upgrade_outputs, OUTPUTS_DOC};
 use crate::scores::softmax;
-use crate::trust::{FeatureModel, Method, Trust, Verdict, DEFAULT_UNSURE_MARGIN};
+use crate::trust::{FeatureModel, Method, Trust, Verdict};
 
 mod drawings;
 mod packaging;
@@ -135,13 +135,16 @@ fn with_styles_read(
 
 /// Fits the trust rules of the model in `bytes` and returns the file with them (and with a
 /// `features` output), checked: the new file loads, reads its rules back as fitted and gives
-/// the same logits as the old one on the test set.
+/// the same logits as the old one on the test set. `unsure_margin` is the "not sure" margin
+/// the rules are fitted under and stored with (the shipped model's is
+/// [`crate::trust::DEFAULT_UNSURE_MARGIN`]).
 pub fn calibrate_model(
     bytes: &[u8],
     validation: &LabeledImages,
     real: Option<RealWriting>,
     test: &LabeledImages,
     drawings: &[Drawings],
+    unsure_margin: f32,
 ) -> Result<(Vec<u8>, TrustReport)> {
     let (single, _) = finish_file(bytes, None, false)?;
     let (bare, converted) = finish_file(bytes, None, true)?;
@@ -186,6 +189,7 @@ pub fn calibrate_model(
         (real_start..validation.len(), &letters),
         (test, &after),
         drawings,
+        unsure_margin,
     )?;
     report.weights = weights;
     let (calibrated, _) = finish_file(bytes, Some(&trust), true)?;
@@ -207,13 +211,15 @@ pub fn calibrate_model(
 /// Fits the trust rules of the model in `classifier` (which must have a `features` output) on
 /// `validation` (with `validation_predictions`, the classifier's answers for it), and
 /// measures every method on `test` (likewise with its answers, which the caller has already)
-/// and on `drawings`. Returns the rules to store (with [`CHOSEN_METHODS`]) and the report.
+/// and on `drawings`, with "not sure" below `unsure_margin`. Returns the rules to store (with
+/// [`CHOSEN_METHODS`]) and the report.
 pub fn fit_trust(
     classifier: &Classifier,
     (validation, validation_predictions): (&LabeledImages, &[Prediction]),
     (real, letters): (std::ops::Range<usize>, &[Prediction]),
     (test, test_predictions): (&LabeledImages, &[Prediction]),
     drawings: &[Drawings],
+    unsure_margin: f32,
 ) -> Result<(Trust, TrustReport)> {
     let drawing_predictions = drawings
         .iter()
@@ -243,12 +249,9 @@ pub fn fit_trust(
             }
         }
     };
-    // The "not sure" margin stays the one chosen by hand: smaller margins, tried on the
-    // model of 2026-12-06, showed more real digits right but let more real letters and
-    // generated non-digits through (docs/decisions/not-a-digit-rule.md).
     let base = Trust {
         temperature,
-        unsure_margin: DEFAULT_UNSURE_MARGIN,
+        unsure_margin,
         not_digit: Vec::new(),
         features: feature_model,
     };
