@@ -119,8 +119,10 @@ impl Default for Trust {
     }
 }
 
-/// The "not sure" margin a model gets when its file does not name one: 0.4 reads "60% vs
-/// 20%" as a digit and "55% vs 30%" as not sure.
+/// The "not sure" margin a model gets when its file does not name one, and the one `train`
+/// fits its rules under: 0.4 reads "60% vs 20%" as a digit and "55% vs 30%" as not sure.
+/// Smaller margins, measured with `calibrate --unsure-margin`, show more real digits right
+/// but more of them wrong, and let real letters through (docs/decisions/not-a-digit-rule.md).
 pub const DEFAULT_UNSURE_MARGIN: f32 = 0.4;
 
 impl Trust {
