@@ -175,30 +175,38 @@ fn elastic_field(alpha: f32, rng: &mut impl Rng) -> (Vec<f32>, Vec<f32>) {
 
 /// The mean of each value's neighbours within `radius` (a square; cut off at the edges,
 /// averaging only what is inside). Done as two passes, rows then columns: a clipped square's
-/// mean is the mean of its rows' clipped means.
-fn box_blur(field: &[f32], radius: isize) -> Vec<f32> {
-    let side = SIDE as isize;
-    let window = |i: isize| (i - radius).max(0)..=(i + radius).min(side - 1);
+/// mean is the mean of its rows' clipped means. Each pass slides a running sum along the
+/// line (the elastic field blurs every training image six times).
+fn box_blur(field: &[f32], radius: usize) -> Vec<f32> {
     let mut rows = vec![0.0f32; PIXELS];
-    for y in 0..side {
-        let line = &field[(y * side) as usize..((y + 1) * side) as usize];
-        for x in 0..side {
-            let span = window(x);
-            let n = span.clone().count() as f32;
-            let sum: f32 = span.map(|j| line[j as usize]).sum();
-            rows[(y * side + x) as usize] = sum / n;
-        }
+    for (line, blurred) in field.chunks_exact(SIDE).zip(rows.chunks_exact_mut(SIDE)) {
+        blur_line(radius, |i| line[i], |i, mean| blurred[i] = mean);
     }
     let mut out = vec![0.0f32; PIXELS];
-    for y in 0..side {
-        let span = window(y);
-        let n = span.clone().count() as f32;
-        for x in 0..side {
-            let sum: f32 = span.clone().map(|j| rows[(j * side + x) as usize]).sum();
-            out[(y * side + x) as usize] = sum / n;
-        }
+    for x in 0..SIDE {
+        blur_line(
+            radius,
+            |i| rows[i * SIDE + x],
+            |i, mean| out[i * SIDE + x] = mean,
+        );
     }
     out
+}
+
+/// Calls `put(i, mean)` with the mean of the values `get(j)` for `j` within `radius` of `i`,
+/// inside `0..SIDE`, for each `i` of one line.
+fn blur_line(radius: usize, get: impl Fn(usize) -> f32, mut put: impl FnMut(usize, f32)) {
+    let mut sum: f32 = (0..=radius.min(SIDE - 1)).map(&get).sum();
+    for i in 0..SIDE {
+        let count = (i + radius).min(SIDE - 1) + 1 - i.saturating_sub(radius);
+        put(i, sum / count as f32);
+        if i + radius + 1 < SIDE {
+            sum += get(i + radius + 1);
+        }
+        if i >= radius {
+            sum -= get(i - radius);
+        }
+    }
 }
 
 #[cfg(test)]
