@@ -35,13 +35,28 @@ fn dims(tensor: &FlexTensor) -> [usize; 4] {
     [shape[0], shape[1], shape[2], shape[3]]
 }
 
-/// Where, in a plane of width `w`, the maximum of the window at output `(y, x)` is.
+/// Planes one task pools at least (a plane of the network is 49-196 windows: one task per
+/// plane spent more on scheduling than on pooling).
+const PLANES_PER_TASK: usize = 16;
+
+/// Where the maximum of a window is, given its four values in row-major order: the first of
+/// equal values.
 #[inline]
-fn window_argmax(plane: &[f32], w: usize, y: usize, x: usize) -> usize {
-    let top = 2 * y * w + 2 * x;
-    [top, top + 1, top + w, top + w + 1]
-        .into_iter()
-        .fold(top, |best, i| if plane[i] > plane[best] { i } else { best })
+fn window_argmax(window: [f32; 4]) -> usize {
+    (1..4).fold(0, |best, i| if window[i] > window[best] { i } else { best })
+}
+
+/// Calls `visit(y, x, top, bottom)` for each output `(y, x)` of one plane `h x w`: `top` and
+/// `bottom` are the input rows of its window, starting at its left column.
+#[inline]
+fn windows(plane: &[f32], [h, w]: [usize; 2], mut visit: impl FnMut(usize, usize, usize, usize)) {
+    debug_assert!(plane.len() >= h * w);
+    for y in 0..h / 2 {
+        for x in 0..w / 2 {
+            let top = 2 * y * w + 2 * x;
+            visit(y, x, top, top + w);
+        }
+    }
 }
 
 /// The pooled values of `values` `[N, C, H, W]`.
@@ -51,10 +66,12 @@ fn forward([n, c, h, w]: [usize; 4], values: &[f32]) -> Vec<f32> {
     if oh * ow > 0 {
         out.par_chunks_mut(oh * ow)
             .zip(values.par_chunks(h * w))
+            .with_min_len(PLANES_PER_TASK)
             .for_each(|(out, plane)| {
-                for (i, o) in out.iter_mut().enumerate() {
-                    *o = plane[window_argmax(plane, w, i / ow, i % ow)];
-                }
+                windows(plane, [h, w], |y, x, top, bottom| {
+                    let window = [plane[top], plane[top + 1], plane[bottom], plane[bottom + 1]];
+                    out[y * ow + x] = window[window_argmax(window)];
+                });
             });
     }
     out
@@ -69,10 +86,13 @@ fn backward([n, c, h, w]: [usize; 4], values: &[f32], output_grad: &[f32]) -> Ve
         grad.par_chunks_mut(h * w)
             .zip(values.par_chunks(h * w))
             .zip(output_grad.par_chunks(oh * ow))
+            .with_min_len(PLANES_PER_TASK)
             .for_each(|((grad, plane), dy)| {
-                for (i, &g) in dy.iter().enumerate() {
-                    grad[window_argmax(plane, w, i / ow, i % ow)] += g;
-                }
+                windows(plane, [h, w], |y, x, top, bottom| {
+                    let window = [plane[top], plane[top + 1], plane[bottom], plane[bottom + 1]];
+                    let at = [top, top + 1, bottom, bottom + 1][window_argmax(window)];
+                    grad[at] += dy[y * ow + x];
+                });
             });
     }
     grad
