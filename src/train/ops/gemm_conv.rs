@@ -1,14 +1,14 @@
 //! A convolution's forward pass and both of its gradients as im2col and matrix products (the
-//! `gemm` crate, which flex itself multiplies with), one image per task on rayon's threads,
-//! and the same as a burn operator for training on the CPU (`--operators own`, the default).
+//! `gemm` crate, which flex itself multiplies with) on rayon's threads, and the same as a burn
+//! operator for training on the CPU (`--operators own`, the default).
 //!
 //! flex runs burn's generic convolution backward: the input gradient as a transposed
 //! convolution, the weight gradient through transposes of whole activations. Here each
-//! image's patches (im2col, copied row by row) feed one matrix product forward; backward, the
-//! weight gradient is one product of the output gradient with the patches (made again from
-//! the input) and the input gradient one product of the weights with the output gradient,
-//! folded back onto the image (col2im). `digitpad profile` times this beside flex's
-//! convolution layer by layer (docs/decisions/training-operators.md): about 0.6 of flex's time.
+//! image's patches (im2col) feed one matrix product forward, one image per task; backward,
+//! per group of images, the weight gradient is one product of the output gradient with the
+//! patches (made again from the input) and the input gradient one product of the weights
+//! with the output gradient, folded back onto each image (col2im). `digitpad profile` times
+//! this beside flex's convolution layer by layer (docs/decisions/training-operators.md).
 //!
 //! [`GemmConvBackend`] makes it a burn 0.22 backend extension for flex, with its own backward
 //! step; other backends keep burn's convolution. The weight gradient is summed over fixed
@@ -26,7 +26,7 @@ use burn::tensor::{Tensor, TensorData};
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-/// Images whose weight gradients one task sums (see [`backward`]).
+/// Images whose gradients one task computes together (see [`backward`]).
 const IMAGES_PER_PART: usize = 8;
 
 /// The shape of one stride-1 convolution over a batch of square `[N, C, H, W]` images.
@@ -67,10 +67,11 @@ impl ConvShape {
     }
 
     /// Calls `run(at, x0, x1, from)` for each output row of each row of one image's patch
-    /// matrix `[patch, pixels]` (`at`: where that output row starts in the matrix) that is not
-    /// all padding: its columns `x0..x1` read the input from index `from` on, one after
-    /// another; the rest of it is padding.
-    fn rows(&self, mut run: impl FnMut(usize, usize, usize, usize)) {
+    /// matrix (`patch` rows of `pixels`) that is not all padding, that matrix being the
+    /// columns `offset..offset + pixels` of a matrix whose rows are `stride` long (`at`:
+    /// where that output row starts in it): its columns `x0..x1` read the input from index
+    /// `from` on, one after another; the rest of it is padding.
+    fn rows(&self, stride: usize, offset: usize, mut run: impl FnMut(usize, usize, usize, usize)) {
         let (k, side, out, pad) = (self.kernel, self.side, self.out_side(), self.padding);
         for c in 0..self.in_channels {
             for ky in 0..k {
@@ -84,25 +85,65 @@ impl ConvShape {
                             continue;
                         };
                         let from = (c * side + iy) * side + x0 + kx - pad;
-                        run(row * out * out + y * out, x0, x1, from);
+                        run(row * stride + offset + y * out, x0, x1, from);
                     }
                 }
             }
         }
     }
 
-    /// One image's patch matrix `[patch, pixels]`.
-    fn im2col(&self, image: &[f32], col: &mut [f32]) {
-        col.fill(0.0);
-        self.rows(|at, x0, x1, from| {
-            col[at + x0..at + x1].copy_from_slice(&image[from..from + x1 - x0]);
-        });
+    /// Writes one image's patch matrix into columns `offset..offset + pixels` of `col`, a
+    /// matrix with rows `stride` long. Only what the image covers is written: the padding
+    /// lies at the same places for every image, so a buffer zeroed once stays right for all.
+    fn im2col(&self, image: &[f32], col: &mut [f32], stride: usize, offset: usize) {
+        if self.out_side() != self.side {
+            self.rows(stride, offset, |at, x0, x1, from| {
+                col[at + x0..at + x1].copy_from_slice(&image[from..from + x1 - x0]);
+            });
+            return;
+        }
+        // "Same" padding: a patch row is its input plane shifted, so all it reads is one run
+        // of the plane, copied at once; the few places of that run that fall past a side of
+        // the plane (the shift wraps them to the other side) are padding, set back to zero.
+        let (k, side, pad) = (self.kernel, self.side, self.padding);
+        for c in 0..self.in_channels {
+            for ky in 0..k {
+                // Output rows whose input row y + ky - pad lies in 0..side.
+                let y0 = pad.saturating_sub(ky).min(side);
+                let y1 = (side + pad).saturating_sub(ky).min(side).max(y0);
+                if y0 == y1 {
+                    continue;
+                }
+                for kx in 0..k {
+                    let x0 = pad.saturating_sub(kx).min(side);
+                    let x1 = (side + pad).saturating_sub(kx).min(side).max(x0);
+                    if x0 == x1 {
+                        continue;
+                    }
+                    let at = ((c * k + ky) * k + kx) * stride + offset;
+                    let (first, last) = (y0 * side + x0, (y1 - 1) * side + x1);
+                    let from = (c * side + y0 + ky - pad) * side + x0 + kx - pad;
+                    let row = &mut col[at..at + side * side];
+                    row[first..last].copy_from_slice(&image[from..from + last - first]);
+                    for y in y0..y1 {
+                        let line = &mut row[y * side..(y + 1) * side];
+                        if y > y0 {
+                            line[..x0].fill(0.0);
+                        }
+                        if y + 1 < y1 {
+                            line[x1..].fill(0.0);
+                        }
+                    }
+                }
+            }
+        }
     }
 
-    /// Adds a patch matrix `[patch, pixels]` back onto one image.
-    fn col2im(&self, col: &[f32], image: &mut [f32]) {
+    /// Adds the patch matrix in columns `offset..offset + pixels` of `col` (rows `stride`
+    /// long) back onto one image.
+    fn col2im(&self, col: &[f32], stride: usize, offset: usize, image: &mut [f32]) {
         image.fill(0.0);
-        self.rows(|at, x0, x1, from| {
+        self.rows(stride, offset, |at, x0, x1, from| {
             for (i, v) in image[from..from + x1 - x0]
                 .iter_mut()
                 .zip(&col[at + x0..at + x1])
@@ -167,7 +208,7 @@ pub fn forward(shape: &ConvShape, input: &[f32], weight: &[f32]) -> Vec<f32> {
         .for_each_init(
             || vec![0f32; patch * pixels],
             |col, (image, y)| {
-                shape.im2col(image, col);
+                shape.im2col(image, col, pixels, 0);
                 let (p, n) = (patch as isize, pixels as isize);
                 product([out, pixels, patch], y, false, weight, [p, 1], col, [n, 1]);
             },
@@ -177,6 +218,12 @@ pub fn forward(shape: &ConvShape, input: &[f32], weight: &[f32]) -> Vec<f32> {
 
 /// The weights' gradient `[O, C, k, k]` and, when `input_grad`, the input's `[N, C, H, W]`,
 /// from the output's `[N, O, H', W']` (each image's patches made again from `input`).
+///
+/// The images go in fixed groups of [`IMAGES_PER_PART`], one group per task: the group's
+/// patch matrices side by side make one matrix, and its output gradients another, so that
+/// each gradient is one larger matrix product per group rather than one small one per
+/// image. The weights' gradient sums the groups in order, so that the sum (and a training
+/// run) is the same however rayon shares the work.
 pub fn backward(
     shape: &ConvShape,
     input: &[f32],
@@ -185,29 +232,58 @@ pub fn backward(
     input_grad: bool,
 ) -> (Vec<f32>, Option<Vec<f32>>) {
     let (patch, pixels, out) = (shape.patch(), shape.pixels(), shape.out_channels);
-    let (p, n) = (patch as isize, pixels as isize);
-    // The weights' gradient sums over the images in fixed groups, then the groups in order,
-    // so that the sum (and a training run) is the same however rayon shares the work.
+    let (image_len, grad_len) = (shape.image_len(), out * pixels);
+    let mut grad = vec![0f32; if input_grad { input.len() } else { 0 }];
+    let mut grad_parts: Vec<&mut [f32]> = grad.chunks_mut(image_len * IMAGES_PER_PART).collect();
+    grad_parts.resize_with(input.len().div_ceil(image_len * IMAGES_PER_PART), || {
+        &mut []
+    });
     let parts: Vec<Vec<f32>> = input
-        .par_chunks(shape.image_len() * IMAGES_PER_PART)
-        .zip(output_grad.par_chunks(out * pixels * IMAGES_PER_PART))
-        .map(|(images, dys)| {
-            let (mut sum, mut col) = (vec![0f32; out * patch], vec![0f32; patch * pixels]);
-            for (image, dy) in images
-                .chunks(shape.image_len())
-                .zip(dys.chunks(out * pixels))
+        .par_chunks(image_len * IMAGES_PER_PART)
+        .zip(output_grad.par_chunks(grad_len * IMAGES_PER_PART))
+        .zip(grad_parts)
+        .map(|((images, dys), dxs)| {
+            // The group's patches [patch, columns] and output gradients [O, columns], image
+            // after image along each row.
+            let columns = images.len() / image_len * pixels;
+            let mut col = vec![0f32; patch * columns];
+            let mut dy = vec![0f32; out * columns];
+            for (i, (image, image_dy)) in images
+                .chunks(image_len)
+                .zip(dys.chunks(grad_len))
+                .enumerate()
             {
-                shape.im2col(image, &mut col);
-                // dW[O, patch] += dy[O, pixels] col^T[pixels, patch]
+                shape.im2col(image, &mut col, columns, i * pixels);
+                for (row, values) in dy.chunks_mut(columns).zip(image_dy.chunks(pixels)) {
+                    row[i * pixels..(i + 1) * pixels].copy_from_slice(values);
+                }
+            }
+            let (p, n) = (patch as isize, columns as isize);
+            // dW[O, patch] = dy[O, columns] col^T[columns, patch]
+            let mut sum = vec![0f32; out * patch];
+            product(
+                [out, patch, columns],
+                &mut sum,
+                false,
+                &dy,
+                [n, 1],
+                &col,
+                [1, n],
+            );
+            if !dxs.is_empty() {
+                // dcol[patch, columns] = W^T[patch, O] dy[O, columns], over the patches
                 product(
-                    [out, patch, pixels],
-                    &mut sum,
-                    true,
-                    dy,
+                    [patch, columns, out],
+                    &mut col,
+                    false,
+                    weight,
+                    [1, p],
+                    &dy,
                     [n, 1],
-                    &col,
-                    [1, n],
                 );
+                for (i, dx) in dxs.chunks_mut(image_len).enumerate() {
+                    shape.col2im(&col, columns, i * pixels, dx);
+                }
             }
             sum
         })
@@ -216,21 +292,7 @@ pub fn backward(
     for part in parts {
         weight_grad.iter_mut().zip(&part).for_each(|(a, b)| *a += b);
     }
-    let input_grad = input_grad.then(|| {
-        let mut grad = vec![0f32; shape.batch * shape.image_len()];
-        grad.par_chunks_mut(shape.image_len())
-            .zip(output_grad.par_chunks(out * pixels))
-            .for_each_init(
-                || vec![0f32; patch * pixels],
-                |col, (dx, dy)| {
-                    // dcol[patch, pixels] = W^T[patch, O] dy[O, pixels]
-                    product([patch, pixels, out], col, false, weight, [1, p], dy, [n, 1]);
-                    shape.col2im(col, dx);
-                },
-            );
-        grad
-    });
-    (weight_grad, input_grad)
+    (weight_grad, input_grad.then_some(grad))
 }
 
 /// The convolution as a burn operator on flex, for training (`--operators own`): a backend
@@ -255,6 +317,11 @@ fn shape_of(input: &FlexTensor, weight: &FlexTensor, padding: usize) -> ConvShap
     let (x, w) = (input.layout().shape(), weight.layout().shape());
     assert!(x.num_dims() == 4 && w.num_dims() == 4 && x[2] == x[3] && w[2] == w[3]);
     assert_eq!(x[1], w[1], "gemm_conv2d: input and weight channels differ");
+    assert!(
+        padding < w[2],
+        "gemm_conv2d: padding {padding} must be under the kernel's side {}",
+        w[2]
+    );
     ConvShape {
         batch: x[0],
         in_channels: x[1],

@@ -138,6 +138,21 @@ fn matches_burns_convolution_and_its_gradients() {
     }
 }
 
+/// Backward takes the images in groups of [`IMAGES_PER_PART`]: a batch of several groups
+/// and a partial last one gives burn's gradients too.
+#[test]
+fn matches_burns_gradients_over_several_groups_of_images() {
+    let shape = ConvShape {
+        batch: 2 * IMAGES_PER_PART + 3,
+        in_channels: 3,
+        out_channels: 6,
+        side: 7,
+        kernel: 3,
+        padding: 1,
+    };
+    check_against_burn(&shape, 5);
+}
+
 proptest::proptest! {
     #![proptest_config(crate::property_tests::fixed_seed(24))]
     /// And on any shape the network could give it: 1-4 images, 1-9 channels in, 1-17
