@@ -76,6 +76,9 @@ type RunState = TypedSimpleState<TypedModel, std::sync::Arc<TypedSimplePlan<Type
 /// A loaded, optimized model ready to classify batches of a fixed size.
 pub struct Classifier {
     state: std::sync::Mutex<RunState>,
+    /// The plan the state runs, for the extra states of parallel batches (native only).
+    #[cfg(not(target_arch = "wasm32"))]
+    plan: std::sync::Arc<TypedSimplePlan<TypedModel>>,
     batch: usize,
     metadata: Vec<(String, String)>,
     trust: Trust,
@@ -145,9 +148,11 @@ impl Classifier {
         if let Some(stages) = stages.as_mut() {
             stages.expose(&mut model).map_err(prepare)?;
         }
-        let plan = model.into_runnable().map_err(prepare)?;
+        let plan = std::sync::Arc::new(model.into_runnable().map_err(prepare)?);
         Ok(Self {
-            state: std::sync::Mutex::new(RunState::new(plan.into()).map_err(prepare)?),
+            state: std::sync::Mutex::new(RunState::new(plan.clone()).map_err(prepare)?),
+            #[cfg(not(target_arch = "wasm32"))]
+            plan,
             batch,
             metadata,
             trust,
@@ -189,15 +194,40 @@ impl Classifier {
         &self,
         images: &[DigitImage],
     ) -> Result<Vec<Prediction>, ClassifierError> {
+        #[cfg(not(target_arch = "wasm32"))]
+        if images.len() > self.batch {
+            return self.classify_in_parallel(images);
+        }
         let mut predictions = Vec::with_capacity(images.len());
         let mut state = self.lock_state();
         for chunk in images.chunks(self.batch) {
-            let outputs = state
-                .run(tvec!(self.input_tensor(chunk)?.into()))
-                .map_err(|e| ClassifierError::Run(format!("{e:#}")))?;
-            predictions.extend(self.predictions(&outputs, chunk.len())?);
+            predictions.extend(self.reader().classify_chunk(&mut state, chunk)?);
         }
         Ok(predictions)
+    }
+
+    /// Natively, more than one batch's worth of images is read on all the CPU's cores, one
+    /// run state per task (the trainer and `eval` read tens of thousands of images, and tract
+    /// runs a batch on one core). The answers are the same as one state's: each batch is read
+    /// on its own.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn classify_in_parallel(
+        &self,
+        images: &[DigitImage],
+    ) -> Result<Vec<Prediction>, ClassifierError> {
+        use rayon::prelude::*;
+        let (reader, plan) = (self.reader(), &self.plan);
+        let batches: Vec<Vec<Prediction>> = images
+            .par_chunks(self.batch)
+            .map_init(
+                || RunState::new(plan.clone()),
+                |state, chunk| match state {
+                    Ok(state) => reader.classify_chunk(state, chunk),
+                    Err(e) => Err(ClassifierError::Prepare(format!("{e:#}"))),
+                },
+            )
+            .collect::<Result<_, _>>()?;
+        Ok(batches.into_iter().flatten().collect())
     }
 
     /// Reads one image as [`Classifier::classify`] does, with the same plan and run, and
@@ -213,12 +243,13 @@ impl Classifier {
         let stages = self.stages.as_ref().ok_or_else(|| {
             ClassifierError::Output("this model's layers could not be found in its plan".into())
         })?;
-        let input = self.input_tensor(std::slice::from_ref(image))?;
+        let input = self.reader().input_tensor(std::slice::from_ref(image))?;
         let outputs = self
             .lock_state()
             .run(tvec!(input.into()))
             .map_err(|e| ClassifierError::Run(format!("{e:#}")))?;
         let prediction = self
+            .reader()
             .predictions(&outputs, 1)?
             .into_iter()
             .next()
@@ -258,8 +289,41 @@ impl Classifier {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// What reading a batch needs besides a run state (shared by the threads of
+    /// [`Classifier::classify_batch`]).
+    fn reader(&self) -> BatchReader<'_> {
+        BatchReader {
+            batch: self.batch,
+            trust: &self.trust,
+            features_output: self.features_output,
+        }
+    }
+}
+
+/// Reads batches of the plan's size: the inputs it makes and the predictions it takes from a
+/// run's outputs. It holds no run state, so threads share it.
+#[derive(Clone, Copy)]
+struct BatchReader<'a> {
+    batch: usize,
+    trust: &'a Trust,
+    features_output: Option<usize>,
+}
+
+impl BatchReader<'_> {
+    /// Reads one batch (at most the plan's size) with `state`.
+    fn classify_chunk(
+        self,
+        state: &mut RunState,
+        chunk: &[DigitImage],
+    ) -> Result<Vec<Prediction>, ClassifierError> {
+        let outputs = state
+            .run(tvec!(self.input_tensor(chunk)?.into()))
+            .map_err(|e| ClassifierError::Run(format!("{e:#}")))?;
+        self.predictions(&outputs, chunk.len())
+    }
+
     /// One batch of the plan's size: `images` (at most that many), then blank images.
-    fn input_tensor(&self, images: &[DigitImage]) -> Result<Tensor, ClassifierError> {
+    fn input_tensor(self, images: &[DigitImage]) -> Result<Tensor, ClassifierError> {
         let mut input = vec![0f32; self.batch * PIXELS];
         for (slot, image) in input.chunks_mut(PIXELS).zip(images) {
             slot.copy_from_slice(image.pixels());
@@ -271,7 +335,7 @@ impl Classifier {
 
     /// The predictions of one run's outputs for the batch's first `images` images.
     fn predictions(
-        &self,
+        self,
         outputs: &TVec<TValue>,
         images: usize,
     ) -> Result<Vec<Prediction>, ClassifierError> {

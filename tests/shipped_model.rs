@@ -42,6 +42,29 @@ fn shipped_model_is_at_least_99_percent_accurate_on_the_fixture() {
     );
 }
 
+/// Natively, more than one batch of images is read on several threads: each image gets the
+/// answer it gets when the batches are read one after another.
+#[test]
+fn reading_many_batches_at_once_gives_each_image_its_own_answer() {
+    let set = mnist_fixture();
+    // Batches of 64 leave a smaller last one.
+    let batch = 64;
+    let classifier = Classifier::from_onnx(MODEL, batch).expect("shipped model loads under tract");
+    let digits: Vec<_> = (0..set.len()).map(|i| set.digit(i)).collect();
+    assert!(digits.len() > 4 * batch && digits.len() % batch != 0);
+    let at_once = classifier.classify_batch(&digits).unwrap();
+    let one_by_one: Vec<_> = digits
+        .chunks(batch)
+        .flat_map(|chunk| classifier.classify_batch(chunk).unwrap())
+        .collect();
+    assert_eq!(at_once.len(), digits.len());
+    for (i, (a, b)) in at_once.iter().zip(&one_by_one).enumerate() {
+        assert_eq!(a.logits, b.logits, "image {i}");
+        assert_eq!(a.features, b.features, "image {i}");
+        assert_eq!(a.verdict, b.verdict, "image {i}");
+    }
+}
+
 #[test]
 fn shipped_model_reads_the_committed_drawings() {
     let classifier = Classifier::from_onnx(MODEL, 1).unwrap();
