@@ -46,11 +46,10 @@ fn window_argmax(window: [f32; 4]) -> usize {
     (1..4).fold(0, |best, i| if window[i] > window[best] { i } else { best })
 }
 
-/// Calls `visit(y, x, top, bottom)` for each output `(y, x)` of one plane `h x w`: `top` and
-/// `bottom` are the input rows of its window, starting at its left column.
+/// Calls `visit(y, x, top, bottom)` for each output `(y, x)` of a plane `h x w`: `top` and
+/// `bottom` are where its window's top-left and bottom-left values are in the plane.
 #[inline]
-fn windows(plane: &[f32], [h, w]: [usize; 2], mut visit: impl FnMut(usize, usize, usize, usize)) {
-    debug_assert!(plane.len() >= h * w);
+fn windows([h, w]: [usize; 2], mut visit: impl FnMut(usize, usize, usize, usize)) {
     for y in 0..h / 2 {
         for x in 0..w / 2 {
             let top = 2 * y * w + 2 * x;
@@ -68,7 +67,7 @@ fn forward([n, c, h, w]: [usize; 4], values: &[f32]) -> Vec<f32> {
             .zip(values.par_chunks(h * w))
             .with_min_len(PLANES_PER_TASK)
             .for_each(|(out, plane)| {
-                windows(plane, [h, w], |y, x, top, bottom| {
+                windows([h, w], |y, x, top, bottom| {
                     let window = [plane[top], plane[top + 1], plane[bottom], plane[bottom + 1]];
                     out[y * ow + x] = window[window_argmax(window)];
                 });
@@ -88,7 +87,7 @@ fn backward([n, c, h, w]: [usize; 4], values: &[f32], output_grad: &[f32]) -> Ve
             .zip(output_grad.par_chunks(oh * ow))
             .with_min_len(PLANES_PER_TASK)
             .for_each(|((grad, plane), dy)| {
-                windows(plane, [h, w], |y, x, top, bottom| {
+                windows([h, w], |y, x, top, bottom| {
                     let window = [plane[top], plane[top + 1], plane[bottom], plane[bottom + 1]];
                     let at = [top, top + 1, bottom, bottom + 1][window_argmax(window)];
                     grad[at] += dy[y * ow + x];
