@@ -66,6 +66,14 @@ impl ConvShape {
         self.in_channels * self.side * self.side
     }
 
+    /// The output rows (or columns) whose input row (column) `y + k - padding`, at kernel
+    /// offset `k`, lies in the image: the rest read padding.
+    fn covered(&self, k: usize) -> std::ops::Range<usize> {
+        let (side, pad, out) = (self.side, self.padding, self.out_side());
+        let first = pad.saturating_sub(k).min(out);
+        first..(side + pad).saturating_sub(k).min(out).max(first)
+    }
+
     /// Calls `run(at, x0, x1, from)` for each output row of each row of one image's patch
     /// matrix (`patch` rows of `pixels`) that is not all padding, that matrix being the
     /// columns `offset..offset + pixels` of a matrix whose rows are `stride` long (`at`:
@@ -77,14 +85,10 @@ impl ConvShape {
             for ky in 0..k {
                 for kx in 0..k {
                     let row = (c * k + ky) * k + kx;
-                    // Output columns whose input column x + kx - pad lies in 0..side.
-                    let x0 = pad.saturating_sub(kx).min(out);
-                    let x1 = (side + pad).saturating_sub(kx).min(out).max(x0);
-                    for y in 0..out {
-                        let Some(iy) = (y + ky).checked_sub(pad).filter(|&iy| iy < side) else {
-                            continue;
-                        };
-                        let from = (c * side + iy) * side + x0 + kx - pad;
+                    let xs = self.covered(kx);
+                    let (x0, x1) = (xs.start, xs.end);
+                    for y in self.covered(ky) {
+                        let from = (c * side + y + ky - pad) * side + x0 + kx - pad;
                         run(row * stride + offset + y * out, x0, x1, from);
                     }
                 }
@@ -108,15 +112,14 @@ impl ConvShape {
         let (k, side, pad) = (self.kernel, self.side, self.padding);
         for c in 0..self.in_channels {
             for ky in 0..k {
-                // Output rows whose input row y + ky - pad lies in 0..side.
-                let y0 = pad.saturating_sub(ky).min(side);
-                let y1 = (side + pad).saturating_sub(ky).min(side).max(y0);
-                if y0 == y1 {
+                let ys = self.covered(ky);
+                if ys.is_empty() {
                     continue;
                 }
+                let (y0, y1) = (ys.start, ys.end);
                 for kx in 0..k {
-                    let x0 = pad.saturating_sub(kx).min(side);
-                    let x1 = (side + pad).saturating_sub(kx).min(side).max(x0);
+                    let xs = self.covered(kx);
+                    let (x0, x1) = (xs.start, xs.end);
                     if x0 == x1 {
                         continue;
                     }
@@ -140,9 +143,8 @@ impl ConvShape {
     }
 
     /// Adds the patch matrix in columns `offset..offset + pixels` of `col` (rows `stride`
-    /// long) back onto one image.
+    /// long) back onto one image (zeros, for an input gradient).
     fn col2im(&self, col: &[f32], stride: usize, offset: usize, image: &mut [f32]) {
-        image.fill(0.0);
         self.rows(stride, offset, |at, x0, x1, from| {
             for (i, v) in image[from..from + x1 - x0]
                 .iter_mut()

@@ -39,21 +39,24 @@ fn dims(tensor: &FlexTensor) -> [usize; 4] {
 /// plane spent more on scheduling than on pooling).
 const PLANES_PER_TASK: usize = 16;
 
-/// Where the maximum of a window is, given its four values in row-major order: the first of
-/// equal values.
+/// Where in `plane` the maximum of the window at `window` (its four places, row-major) is:
+/// the first of equal values.
 #[inline]
-fn window_argmax(window: [f32; 4]) -> usize {
-    (1..4).fold(0, |best, i| if window[i] > window[best] { i } else { best })
+fn window_argmax(plane: &[f32], window: [usize; 4]) -> usize {
+    window.into_iter().fold(
+        window[0],
+        |best, i| if plane[i] > plane[best] { i } else { best },
+    )
 }
 
-/// Calls `visit(y, x, top, bottom)` for each output `(y, x)` of a plane `h x w`: `top` and
-/// `bottom` are where its window's top-left and bottom-left values are in the plane.
+/// Calls `visit(output, window)` for each output of a plane `h x w`, in row-major order:
+/// `output` is its index among the outputs, `window` the places of its four inputs.
 #[inline]
-fn windows([h, w]: [usize; 2], mut visit: impl FnMut(usize, usize, usize, usize)) {
+fn windows([h, w]: [usize; 2], mut visit: impl FnMut(usize, [usize; 4])) {
     for y in 0..h / 2 {
         for x in 0..w / 2 {
             let top = 2 * y * w + 2 * x;
-            visit(y, x, top, top + w);
+            visit(y * (w / 2) + x, [top, top + 1, top + w, top + w + 1]);
         }
     }
 }
@@ -67,9 +70,8 @@ fn forward([n, c, h, w]: [usize; 4], values: &[f32]) -> Vec<f32> {
             .zip(values.par_chunks(h * w))
             .with_min_len(PLANES_PER_TASK)
             .for_each(|(out, plane)| {
-                windows([h, w], |y, x, top, bottom| {
-                    let window = [plane[top], plane[top + 1], plane[bottom], plane[bottom + 1]];
-                    out[y * ow + x] = window[window_argmax(window)];
+                windows([h, w], |o, window| {
+                    out[o] = plane[window_argmax(plane, window)]
                 });
             });
     }
@@ -87,10 +89,8 @@ fn backward([n, c, h, w]: [usize; 4], values: &[f32], output_grad: &[f32]) -> Ve
             .zip(output_grad.par_chunks(oh * ow))
             .with_min_len(PLANES_PER_TASK)
             .for_each(|((grad, plane), dy)| {
-                windows([h, w], |y, x, top, bottom| {
-                    let window = [plane[top], plane[top + 1], plane[bottom], plane[bottom + 1]];
-                    let at = [top, top + 1, bottom, bottom + 1][window_argmax(window)];
-                    grad[at] += dy[y * ow + x];
+                windows([h, w], |o, window| {
+                    grad[window_argmax(plane, window)] += dy[o]
                 });
             });
     }
